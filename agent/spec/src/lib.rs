@@ -1,1 +1,2 @@
 //! pvelxc-spec
+pub mod jobs;

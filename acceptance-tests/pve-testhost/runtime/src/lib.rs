@@ -1,0 +1,1 @@
+//! pve-testhost-runtime

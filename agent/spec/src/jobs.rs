@@ -1,0 +1,1 @@
+//! Job runner settings: the part of the spec the media job runner reads.
