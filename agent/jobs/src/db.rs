@@ -176,13 +176,39 @@ pub struct Queue {
     conn: Connection,
 }
 
+/// Puts the database in WAL mode, waiting out a concurrent opener.
+///
+/// Switching a fresh database to WAL needs an exclusive lock. When the daemon and a CLI
+/// call open a new queue at the same moment, both hold a shared lock and want it, and
+/// SQLite answers one of them SQLITE_BUSY at once instead of calling the busy handler
+/// (waiting could deadlock). The switch is idempotent, so it is retried until the other
+/// side is done, within the same bound as every other lock wait.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Queue {
     /// Opens (and creates if needed) the queue at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // WAL lets readers (list/status/watch) run while a writer commits.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        switch_to_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let mut q = Self { conn };
         q.write(|tx| tx.execute_batch(SCHEMA))?;

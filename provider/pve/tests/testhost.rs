@@ -95,23 +95,34 @@ async fn ssh(e: &Env) -> NodeSsh {
 
 const TASK: Duration = Duration::from_secs(600);
 
+/// Creates a container on the next free vmid. The tests in this file run in parallel,
+/// so two of them can be handed the same `nextid`; the loser of that race asks again,
+/// as a client creating many containers at once must.
 async fn create(c: &PveClient, e: &Env, config: ContainerConfig) -> u32 {
-    let vmid = c.next_id().await.unwrap();
-    let req = CreateRequest {
-        vmid,
-        ostemplate: e.template.clone(),
-        config,
-        password: Some(SecretString::from("testhost-pw".to_string())),
-        ssh_public_keys: None,
-        storage: None,
-        start: false,
-        pool: None,
-    };
-    let upid = c.create_container(&e.node, &req).await.unwrap();
-    c.wait_task(&upid, TASK, &CancellationToken::new())
-        .await
-        .unwrap();
-    vmid
+    for _ in 0..5 {
+        let vmid = c.next_id().await.unwrap();
+        let req = CreateRequest {
+            vmid,
+            ostemplate: e.template.clone(),
+            config: config.clone(),
+            password: Some(SecretString::from("testhost-pw".to_string())),
+            ssh_public_keys: None,
+            storage: None,
+            start: false,
+            pool: None,
+        };
+        match c.create_container(&e.node, &req).await {
+            Ok(upid) => {
+                c.wait_task(&upid, TASK, &CancellationToken::new())
+                    .await
+                    .unwrap();
+                return vmid;
+            }
+            Err(err) if err.to_string().contains("already exists") => continue,
+            Err(err) => panic!("create CT {vmid}: {err}"),
+        }
+    }
+    panic!("no free vmid after 5 attempts");
 }
 
 async fn destroy(c: &PveClient, e: &Env, vmid: u32) {
