@@ -97,7 +97,7 @@ node_ssh "pct exec $vmid -- id media" | sed 's/^/      /'
 step "job runner: a sample video through the runbook's transcode profile"
 mkdir -p "$demo_dir"
 sample=$demo_dir/staging/sample.mkv
-mkdir -p "$demo_dir/staging"
+mkdir -p "$demo_dir/staging" "$demo_dir/library" "$demo_dir/work" "$demo_dir/state"
 if [[ ! -s $sample ]]; then
   for lang in eng bul ger; do
     printf '1\n00:00:00,500 --> 00:00:03,000\n%s subtitle\n' "$lang" >"$demo_dir/sub-$lang.srt"
@@ -128,6 +128,7 @@ trap 'kill $daemon 2>/dev/null || true; rm -f "$spec"' EXIT
 job=$(jobs add "$sample" --title "Demo Reel" --year 2026 | jq -r .id)
 info "job $job queued; transcoding with libx265 preset slow, CRF 18 (the runbook's command)"
 for _ in $(seq 1 600); do
+  kill -0 "$daemon" 2>/dev/null || { cat "$demo_dir/daemon.log" >&2; die "the job runner stopped; its log is above"; }
   state=$(jobs status "$job" | jq -r '.state')
   [[ $state == done || $state == failed || $state == cancelled ]] && break
   sleep 1
