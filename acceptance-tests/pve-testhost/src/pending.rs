@@ -17,18 +17,9 @@ use crate::executor::Hotplug;
 use crate::handlers::section_get;
 use crate::schema::{parse_property_string, ApiSchema};
 
-/// Options applied to a running CT immediately (`$LXC_FASTPLUG_OPTIONS`).
-pub const FASTPLUG: &[&str] = &[
-    "description",
-    "onboot",
-    "startup",
-    "protection",
-    "hostname",
-    "hookscript",
-    "cores",
-    "tags",
-    "lock",
-];
+/// Options applied to a running CT immediately (`$LXC_FASTPLUG_OPTIONS`); one list for the
+/// API and `pct`, kept by the node runtime.
+use pve_testhost_runtime::container::FASTPLUG_OPTIONS as FASTPLUG;
 
 /// Per-key errors, reported like `raise_param_exc`.
 pub type Errors = BTreeMap<String, String>;
