@@ -36,7 +36,9 @@ pub fn provider_schema() -> Schema {
                     .sensitive()
                     .description(
                         "API token as `USER@REALM!TOKENID=SECRET`. Env: `PVELXC_API_TOKEN`. \
-                         Conflicts with `username`/`password`.",
+                         May be combined with `username = \"root@pam\"` + `password`: the token \
+                         is used for everyday calls and the root@pam ticket only where PVE \
+                         allows nothing else (host bind mounts, `devN`, some features).",
                     )
                     .validator(Validator::regex(
                         r"^[^@\s]+@[^!\s]+![^=\s]+=\S+$",
@@ -174,13 +176,6 @@ fn duration_validator() -> Validator {
 pub fn validate(config: &Value) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let set = |name: &str| config.get_attr(name).is_some_and(|v| !v.is_null());
-    if set("api_token") && (set("username") || set("password")) {
-        diags.push(Diagnostic::error(
-            Path::root().attr("api_token"),
-            "Conflicting credentials",
-            "Set either api_token or username/password, not both.",
-        ));
-    }
     if set("password") && !set("username") {
         diags.push(Diagnostic::error(
             Path::root().attr("username"),
@@ -205,6 +200,16 @@ pub fn validate(config: &Value) -> Vec<Diagnostic> {
 pub enum Credentials {
     /// `USER@REALM!TOKENID=SECRET`.
     ApiToken(String),
+    /// An API token for everyday calls plus a root@pam ticket for what only root may do
+    /// (bind mounts, `devN`, some features), as PVE requires.
+    Both {
+        /// `USER@REALM!TOKENID=SECRET`.
+        token: String,
+        /// `USER@REALM`.
+        username: String,
+        /// The password.
+        password: String,
+    },
     /// Ticket login.
     Password {
         /// `USER@REALM`.
@@ -218,6 +223,10 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credentials::ApiToken(_) => f.write_str("ApiToken(<redacted>)"),
+            Credentials::Both { username, .. } => write!(
+                f,
+                "Both {{ token: <redacted>, username: {username:?}, password: <redacted> }}"
+            ),
             Credentials::Password { username, .. } => {
                 write!(
                     f,
@@ -359,19 +368,13 @@ pub fn resolve(config: &Value, env: EnvLookup<'_>) -> Result<ProviderConfig, Vec
     let password = string(config, "password", "PVELXC_PASSWORD");
     let credentials = match (api_token, username, password) {
         (Some(token), None, None) => Some(Credentials::ApiToken(token)),
-        (Some(_), _, _) => {
-            diags.push(Diagnostic::error(
-                root.attr("api_token"),
-                "Conflicting credentials",
-                "Both an API token and username/password are set (in the provider block or \
-                 PVELXC_API_TOKEN / PVELXC_USERNAME / PVELXC_PASSWORD); keep one.",
-            ));
-            None
-        }
-        (None, Some(username), Some(password)) => {
-            Some(Credentials::Password { username, password })
-        }
-        (None, Some(_), None) => {
+        (Some(token), Some(username), Some(password)) => Some(Credentials::Both {
+            token,
+            username,
+            password,
+        }),
+        (_, Some(username), Some(password)) => Some(Credentials::Password { username, password }),
+        (_, Some(_), None) => {
             diags.push(Diagnostic::error(
                 root.attr("password"),
                 "Missing password",
@@ -379,7 +382,7 @@ pub fn resolve(config: &Value, env: EnvLookup<'_>) -> Result<ProviderConfig, Vec
             ));
             None
         }
-        (None, None, Some(_)) => {
+        (_, None, Some(_)) => {
             diags.push(Diagnostic::error(
                 root.attr("username"),
                 "Missing username",
@@ -544,14 +547,30 @@ mod tests {
     }
 
     #[test]
-    fn conflicting_env_credentials_name_the_attribute() {
+    fn a_password_without_username_names_the_attribute() {
         let env = |name: &str| match name {
             "PVELXC_API_TOKEN" => Some("root@pam!tf=x".to_string()),
             "PVELXC_PASSWORD" => Some("pw".to_string()),
             _ => None,
         };
         let diags = resolve(&config(&[]), &env).unwrap_err();
-        assert_eq!(diags[0].path, Path::root().attr("api_token"));
+        assert_eq!(diags[0].path, Path::root().attr("username"));
+    }
+
+    #[test]
+    fn token_and_root_login_combine() {
+        let env = |name: &str| match name {
+            "PVELXC_API_TOKEN" => Some("root@pam!tf=secret".to_string()),
+            "PVELXC_USERNAME" => Some("root@pam".to_string()),
+            "PVELXC_PASSWORD" => Some("secret-pw".to_string()),
+            _ => None,
+        };
+        let resolved = resolve(&config(&[]), &env).expect("valid");
+        assert!(matches!(
+            resolved.credentials,
+            Some(Credentials::Both { .. })
+        ));
+        assert!(!format!("{resolved:?}").contains("secret"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod framework;
 pub mod functions;
 pub mod logging;
 pub mod lxc;
+pub mod node;
 pub mod provider;
 pub mod registry;
 pub mod server;

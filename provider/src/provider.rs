@@ -7,6 +7,7 @@ use pvelxc_schema::{Diagnostic, Schema};
 
 use crate::config::{self, ProviderConfig};
 use crate::framework::{DataSource, Function, ProviderDef, Resource};
+use crate::node::NodeAccess;
 use crate::registry;
 
 /// Registry address Terraform knows the provider by.
@@ -17,6 +18,8 @@ pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/pvelxc/pvelxc";
 pub struct PvelxcClient {
     /// The resolved provider configuration.
     pub config: ProviderConfig,
+    /// API client and SSH session to the node, built on first use.
+    pub node: NodeAccess,
     /// Version of the Terraform CLI driving us.
     pub terraform_version: String,
 }
@@ -59,6 +62,7 @@ impl ProviderDef for PvelxcProvider {
             "provider configured"
         );
         Ok(PvelxcClient {
+            node: NodeAccess::new(config.clone()),
             config,
             terraform_version: terraform_version.to_string(),
         })

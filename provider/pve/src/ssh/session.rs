@@ -304,6 +304,12 @@ impl NodeSsh {
         })
     }
 
+    /// Whether the connection is gone (closed by the server, or idle past its timeout), so a
+    /// caller holding on to the session knows to reconnect.
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
     /// Runs argv (quoted for the remote shell), feeding `stdin` if given.
     pub async fn run<S: AsRef<str>>(
         &self,
