@@ -8,13 +8,21 @@
 //! compares the DER exactly and checks the handshake signature with the
 //! aws-lc-rs provider's algorithms. Nobody but the Terraform process that
 //! launched us can complete a handshake.
+//!
+//! Everything else (key generation, key exchange, record encryption, the
+//! random numbers) runs on `ring`. aws-lc seeds its generator with CPU jitter
+//! entropy on first use, which costs tens of milliseconds of pure CPU, and
+//! Terraform launches the provider several times per command: verifying a
+//! signature needs no randomness, so aws-lc never pays that cost here.
 
 use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    KeyUsagePurpose, PublicKeyData, SanType, SerialNumber, SigningKey,
 };
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P256_SHA256_ASN1_SIGNING};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
@@ -51,7 +59,7 @@ impl ServerIdentity {
     /// the serverAuth usage.
     pub fn generate() -> Result<Self, TlsSetupError> {
         let err = |e: rcgen::Error| TlsSetupError::ServerCert(e.to_string());
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(err)?;
+        let key = RingP256Key::generate()?;
         let mut params = CertificateParams::default();
         let mut name = DistinguishedName::new();
         name.push(DnType::OrganizationName, "pvelxc");
@@ -75,15 +83,59 @@ impl ServerIdentity {
         params.not_before = now - time::Duration::seconds(30);
         params.not_after = now + time::Duration::days(3650);
         let mut serial = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut serial)
+        ring::rand::SecureRandom::fill(&key.rng, &mut serial)
             .map_err(|_| TlsSetupError::ServerCert("no randomness for the serial".into()))?;
         serial[0] &= 0x7f;
         params.serial_number = Some(SerialNumber::from_slice(&serial));
         let cert = params.self_signed(&key).map_err(err)?;
         Ok(ServerIdentity {
             cert_der: cert.der().clone(),
-            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            key_der: PrivatePkcs8KeyDer::from(key.pkcs8),
         })
+    }
+}
+
+/// The server's P-256 key, generated and used for signing with `ring` (rcgen
+/// only assembles the certificate; which crypto backend it would pick depends
+/// on feature unification across the workspace, so it is not asked to).
+struct RingP256Key {
+    pair: EcdsaKeyPair,
+    pkcs8: Vec<u8>,
+    rng: SystemRandom,
+}
+
+impl RingP256Key {
+    fn generate() -> Result<Self, TlsSetupError> {
+        let rng = SystemRandom::new();
+        let err = |what: &str| TlsSetupError::ServerCert(format!("P-256 key {what} failed"));
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+            .map_err(|_| err("generation"))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(|_| err("parsing"))?;
+        Ok(RingP256Key {
+            pair,
+            pkcs8: pkcs8.as_ref().to_vec(),
+            rng,
+        })
+    }
+}
+
+impl PublicKeyData for RingP256Key {
+    fn der_bytes(&self) -> &[u8] {
+        self.pair.public_key().as_ref()
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl SigningKey for RingP256Key {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        self.pair
+            .sign(&self.rng, msg)
+            .map(|sig| sig.as_ref().to_vec())
+            .map_err(|_| rcgen::Error::RemoteKeyError)
     }
 }
 
@@ -94,9 +146,15 @@ pub fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, TlsSetupE
         .map_err(|e| TlsSetupError::BadClientCert(e.to_string()))
 }
 
-/// The rustls aws-lc-rs provider; the only one that verifies P-521.
+/// The `ring` provider for the handshake itself (see the module docs).
 pub fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Signature verification algorithms for the client's handshake signature:
+/// aws-lc-rs's, the only set that includes ECDSA P-521.
+pub fn client_signature_algorithms() -> WebPkiSupportedAlgorithms {
+    rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
 }
 
 /// TLS 1.2 + 1.3 server config with ALPN `h2` (grpc-go refuses TLS without
@@ -108,7 +166,7 @@ pub fn server_config(
     let provider = crypto_provider();
     let verifier = Arc::new(PinnedClientCert::new(
         client_cert,
-        provider.signature_verification_algorithms,
+        client_signature_algorithms(),
     ));
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
