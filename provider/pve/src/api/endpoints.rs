@@ -239,6 +239,10 @@ impl PveClient {
         loop {
             match self.call(Method::POST, &path, &params, opts).await {
                 Ok(v) => return parse_upid(&path, &v),
+                // PVE refused before doing anything: the vmid belongs to another container.
+                // Never treat that as an ambiguous outcome (the container found afterwards is
+                // not ours).
+                Err(e) if is_vmid_taken(&e) => return Err(e),
                 Err(e) if e.class() == crate::ErrorClass::Transient => {
                     if self.container_exists(node, req.vmid).await? {
                         return Err(ApiError::CreateOutcomeUnknown {
@@ -527,6 +531,17 @@ impl PveClient {
     }
 }
 
+/// `CT <vmid> already exists on node '<node>'` (`check_vmid_unused`): the create was refused
+/// because the vmid is in use, so nothing was created.
+pub fn is_vmid_taken(err: &ApiError) -> bool {
+    match err {
+        ApiError::Http { message, .. } | ApiError::InvalidParameters { message, .. } => {
+            message.contains("already exists")
+        }
+        _ => false,
+    }
+}
+
 fn decode<T: DeserializeOwned>(path: &str, data: Value) -> Result<T, ApiError> {
     serde_json::from_value(data).map_err(|e| ApiError::Decode {
         path: path.to_string(),
@@ -610,6 +625,27 @@ fn seg_storage(storage: &str) -> Result<&str, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_taken_vmid_is_not_an_ambiguous_create() {
+        let taken = ApiError::from_response(
+            500,
+            "POST",
+            "/nodes/pve/lxc",
+            br#"{"data":null,"message":"CT 104 already exists on node 'pve'\n"}"#,
+            None,
+        );
+        assert!(is_vmid_taken(&taken), "{taken:?}");
+        let other = ApiError::from_response(
+            500,
+            "POST",
+            "/nodes/pve/lxc",
+            br#"{"data":null,"message":"storage offline"}"#,
+            None,
+        );
+        assert!(!is_vmid_taken(&other));
+        assert_eq!(other.class(), crate::ErrorClass::Transient);
+    }
 
     #[test]
     fn path_segments_are_validated() {

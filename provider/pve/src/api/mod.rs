@@ -10,7 +10,9 @@ pub mod types;
 
 pub use auth::{ApiToken, AuthPreference, Credentials, PasswordLogin};
 pub use client::{ClientOptions, Envelope, PveClient, RequestOptions, Timeouts};
-pub use endpoints::{check_vmid, ConfigSnapshot, CreateRequest, DestroyOptions, VMID_RANGE};
+pub use endpoints::{
+    check_vmid, is_vmid_taken, ConfigSnapshot, CreateRequest, DestroyOptions, VMID_RANGE,
+};
 pub use reqwest::Method;
 pub use retry::{Idempotency, RetryPolicy};
 pub use task::{task_succeeded, TaskOutcome, Upid};

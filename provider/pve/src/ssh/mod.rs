@@ -9,6 +9,8 @@
 mod conf_edit;
 mod devices;
 mod error;
+mod inventory;
+mod pct;
 mod quote;
 mod session;
 mod subid;
@@ -16,6 +18,8 @@ mod subid;
 pub use conf_edit::{ConfEditOutcome, NodePaths};
 pub use devices::{DeviceInfo, DeviceKind, DrmNode, NodeDevices, ScsiGeneric};
 pub use error::SshError;
+pub use inventory::{parse_group_file, NodeInventory};
+pub use pct::{ContainerState, NODE_STAGING_DIR};
 pub use quote::{command_line, quote_arg};
 pub use session::{CommandOutput, HostKeyCheck, NodeSsh, SshAuth, SshOptions};
 pub use subid::{SubIdFile, SubIdOutcome};
