@@ -98,6 +98,11 @@ pub fn provider_schema() -> Schema {
                         "a node host name",
                     )),
             )
+            .attr(Attribute::string("agent_binary").optional().description(
+                "Path of the static `pvelxc-agent` binary the provider installs into \
+                         containers and onto the node. Default: `pvelxc-agent` next to the \
+                         provider executable. Env: `PVELXC_AGENT_BINARY`.",
+            ))
             .block(NestedBlock::single("ssh", ssh_block()))
             .block(NestedBlock::single("timeouts", timeouts_block())),
     )
@@ -144,10 +149,15 @@ fn ssh_block() -> Block {
             Attribute::string("host_key")
                 .optional()
                 .description(
-                    "The node's public host key (`ssh-ed25519 AAAA...`), pinned instead of \
-                     `known_hosts`. Env: `PVELXC_SSH_HOST_KEY`.",
+                    "The node's host key, pinned instead of `known_hosts`: its public key line \
+                     (`ssh-ed25519 AAAA...`) or its fingerprint (`SHA256:...`, as \
+                     `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it). \
+                     Env: `PVELXC_SSH_HOST_KEY`.",
                 )
-                .validator(Validator::regex(r"^(ssh|ecdsa)-[a-z0-9-]+ [A-Za-z0-9+/=]+( \S+)?$", "an OpenSSH public key line")),
+                .validator(Validator::regex(
+                    r"^((ssh|ecdsa)-[a-z0-9-]+ [A-Za-z0-9+/=]+( \S+)?|SHA256:[A-Za-z0-9+/]{43})$",
+                    "an OpenSSH public key line or a SHA256: fingerprint",
+                )),
         )
 }
 
@@ -294,6 +304,8 @@ pub struct ProviderConfig {
     pub api_timeout: std::time::Duration,
     /// PVE task timeout.
     pub task_timeout: std::time::Duration,
+    /// The agent binary to install (`agent_binary` / `PVELXC_AGENT_BINARY`).
+    pub agent_binary: Option<String>,
 }
 
 impl ProviderConfig {
@@ -468,6 +480,7 @@ pub fn resolve(config: &Value, env: EnvLookup<'_>) -> Result<ProviderConfig, Vec
         ssh,
         api_timeout,
         task_timeout,
+        agent_binary: string(config, "agent_binary", "PVELXC_AGENT_BINARY"),
     };
     if let Some(endpoint) = &resolved.endpoint {
         if !endpoint.starts_with("https://") || endpoint.contains(char::is_whitespace) {

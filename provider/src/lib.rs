@@ -7,8 +7,10 @@
 //! * [`lxc`]: LXC domain logic with no Terraform knowledge.
 //! * [`registry`]: the one list of everything the provider offers.
 
+pub mod agent;
 pub mod cli;
 pub mod config;
+pub mod data_sources;
 pub mod docs;
 pub mod framework;
 pub mod functions;
@@ -17,4 +19,5 @@ pub mod lxc;
 pub mod node;
 pub mod provider;
 pub mod registry;
+pub mod resources;
 pub mod server;

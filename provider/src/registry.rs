@@ -9,12 +9,19 @@ use crate::provider::PvelxcClient;
 
 /// Managed resource types.
 pub fn resources() -> Vec<Arc<dyn Resource<PvelxcClient>>> {
-    vec![]
+    vec![
+        Arc::new(crate::resources::container::ContainerResource),
+        Arc::new(crate::resources::container_config::ContainerConfigResource),
+        Arc::new(crate::resources::node_config::NodeConfigResource),
+    ]
 }
 
 /// Data source types.
 pub fn data_sources() -> Vec<Arc<dyn DataSource<PvelxcClient>>> {
-    vec![]
+    vec![
+        Arc::new(crate::data_sources::container::ContainerDataSource),
+        Arc::new(crate::data_sources::node::NodeDataSource),
+    ]
 }
 
 /// Provider-defined functions.

@@ -25,6 +25,7 @@ fn committed_docs_match_the_schema() {
     assert!(pages.contains_key(Path::new("index.md")));
     assert!(pages.contains_key(Path::new("functions/idmap.md")));
     assert!(pages.contains_key(Path::new("functions/parse_size.md")));
+    assert!(pages.contains_key(Path::new("data-sources/node.md")));
 
     let mut problems = Vec::new();
     for (rel, expected) in &pages {
@@ -63,4 +64,11 @@ fn pages_document_sensitive_and_env_fallbacks() {
     );
     let idmap = &pages[Path::new("functions/idmap.md")];
     assert!(idmap.contains("uids"), "{idmap}");
+    let node = &pages[Path::new("data-sources/node.md")];
+    assert!(node.contains("# pvelxc_node (Data Source)"), "{node}");
+    assert!(node.contains("`sg_twin`"), "{node}");
+    assert!(
+        node.contains("data \"pvelxc_node\""),
+        "examples are rendered:\n{node}"
+    );
 }

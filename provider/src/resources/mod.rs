@@ -1,0 +1,5 @@
+//! Managed resource types.
+
+pub mod container;
+pub mod container_config;
+pub mod node_config;
