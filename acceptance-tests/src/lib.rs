@@ -3,6 +3,10 @@
 //!
 //! * [`providers`]: builds the provider binaries and points Terraform at them.
 //! * [`terraform`]: finds the Terraform CLIs and runs them in a work directory.
+//! * [`testhost`]: the pve-testhost node, SSH assertions on it, fault injection and
+//!   work directories that clean up after themselves.
 
+pub mod agent_fixture;
 pub mod providers;
 pub mod terraform;
+pub mod testhost;
