@@ -1,7 +1,14 @@
 //! The daemon: recovers interrupted jobs, polls drives, watches staging, serves
 //! status, and schedules stages with per-stage concurrency (one rip per drive,
-//! N transcodes). Stopping it (SIGTERM or `kill -9`) is treated like a crash:
-//! job processes die with it and the next start resumes each job at its stage.
+//! N transcodes).
+//!
+//! SIGTERM or SIGINT stops it gracefully: no new stage is started, running rips,
+//! encodes and decode checks have their process killed, stages without a child
+//! process (publish, notify) run to their end, and every interrupted job goes back
+//! to the queue at its stage, exactly where crash recovery would put it. Nothing
+//! partial reaches the library because publishing is copy-to-`.part` then rename.
+//! The daemon then exits 0, well within the unit's `TimeoutStopSec`. A `kill -9`
+//! gets the same result through [`Queue::recover`] on the next start.
 
 use crate::config;
 use crate::db::{kind, stage, Job, NewJob, Queue};
@@ -21,8 +28,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How often the scheduler looks for work and cancel requests.
+/// How often the scheduler looks for work, cancel requests and a stop signal.
 const TICK: Duration = Duration::from_millis(200);
+
+/// How long a stop waits for running stages to reach a safe point. Kept well
+/// under `TimeoutStopSec=30` in `data/pvelxc-jobs.service`, so systemd never has
+/// to SIGKILL the runner; a stage still running then is resumed like after a crash.
+pub const STOP_GRACE: Duration = Duration::from_secs(20);
 
 struct Running {
     stage: String,
@@ -50,8 +62,15 @@ pub fn transcode_slots(s: &JobsSettings) -> usize {
     (cores / 4).max(1)
 }
 
-/// Runs the daemon until the process is killed.
+/// Runs the daemon until SIGTERM/SIGINT (returns `Ok` once running stages are
+/// interrupted and recorded) or until the process is killed.
 pub fn run(settings: JobsSettings) -> Result<()> {
+    // Registered first: a stop during recovery or startup is honoured too.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, stop.clone())
+            .map_err(|e| JobError::io("install the SIGTERM/SIGINT handler", e))?;
+    }
     let mkdir = |p: &std::path::Path| {
         std::fs::create_dir_all(p).map_err(|e| JobError::io(format!("create {}", p.display()), e))
     };
@@ -133,7 +152,7 @@ pub fn run(settings: JobsSettings) -> Result<()> {
         std::thread::spawn(move || watch_staging(&ctx));
     }
     tracing::info!(listen = %ctx.settings.status_listen, mode = ?ctx.settings.mode, "job runner started");
-    schedule(&ctx)
+    schedule(&ctx, &stop)
 }
 
 fn add_job(ctx: &Ctx, job: &NewJob) {
@@ -158,7 +177,7 @@ fn poll_drive(ctx: &Ctx, device: std::path::PathBuf, every: Duration) {
         }
         if let Some(id) = tracker.update(&poll) {
             let title = naming::title_from_label(&id.label);
-            tracing::info!(device = %device.display(), label = %id.label, "disc inserted");
+            tracing::info!(device = %device.display(), label = %id.label, kind = %id.kind, "disc inserted");
             add_job(
                 ctx,
                 &NewJob {
@@ -206,10 +225,13 @@ fn limit(ctx: &Ctx, stage_name: &str) -> usize {
     }
 }
 
-fn schedule(ctx: &Arc<Ctx>) -> Result<()> {
+fn schedule(ctx: &Arc<Ctx>, stop: &Arc<AtomicBool>) -> Result<()> {
     let mut running: HashMap<i64, Running> = HashMap::new();
     loop {
         running.retain(|_, r| !r.handle.is_finished());
+        if stop.load(Ordering::Relaxed) {
+            return shut_down(running);
+        }
         let (cancels, runnable) = {
             let q = ctx.queue.lock().unwrap_or_else(|e| e.into_inner());
             (q.cancel_requests()?, q.runnable()?)
@@ -244,7 +266,8 @@ fn schedule(ctx: &Arc<Ctx>) -> Result<()> {
                 let ctx = ctx.clone();
                 let cancel = cancel.clone();
                 let job = job.clone();
-                std::thread::spawn(move || work(&ctx, &job, &cancel))
+                let stop = stop.clone();
+                std::thread::spawn(move || work(&ctx, &job, &cancel, &stop))
             };
             running.insert(
                 job.id,
@@ -260,7 +283,38 @@ fn schedule(ctx: &Arc<Ctx>) -> Result<()> {
     }
 }
 
-fn work(ctx: &Ctx, job: &Job, cancel: &Arc<AtomicBool>) {
+/// Interrupts every running stage and waits, at most [`STOP_GRACE`], for each to
+/// record where its job resumes.
+fn shut_down(running: HashMap<i64, Running>) -> Result<()> {
+    tracing::info!(
+        running = running.len(),
+        "stopping: no new stages; running jobs resume at their stage on the next start"
+    );
+    for r in running.values() {
+        r.cancel.store(true, Ordering::Relaxed);
+    }
+    let deadline = Instant::now() + STOP_GRACE;
+    while running.values().any(|r| !r.handle.is_finished()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for (id, r) in running {
+        if r.handle.is_finished() {
+            let _ = r.handle.join();
+        } else {
+            // Left marked running: the next start's recovery requeues it.
+            tracing::warn!(
+                job = id,
+                stage = %r.stage,
+                grace_seconds = STOP_GRACE.as_secs(),
+                "stage did not stop in time; it resumes on the next start"
+            );
+        }
+    }
+    tracing::info!("job runner stopped");
+    Ok(())
+}
+
+fn work(ctx: &Ctx, job: &Job, cancel: &Arc<AtomicBool>, stop: &AtomicBool) {
     let started = Instant::now();
     ctx.log(
         job.id,
@@ -269,8 +323,20 @@ fn work(ctx: &Ctx, job: &Job, cancel: &Arc<AtomicBool>) {
     let result = stages::run_stage(ctx, job, cancel);
     let secs = started.elapsed().as_secs_f64();
     let mut q = ctx.queue.lock().unwrap_or_else(|e| e.into_inner());
+    // A stage that fails while the runner stops was interrupted (its process was
+    // killed or got the same signal), unless the user cancelled the job meanwhile.
+    let interrupted = result.is_err()
+        && stop.load(Ordering::Relaxed)
+        && !q
+            .cancel_requests()
+            .map(|ids| ids.contains(&job.id))
+            .unwrap_or(false);
     let outcome = match result {
         Ok(next) => q.stage_done(job.id, &job.stage, next, secs).map(|_| None),
+        Err(_) if interrupted => {
+            tracing::info!(job = job.id, stage = %job.stage, "stage interrupted by the stop");
+            q.interrupted(job.id, &job.stage, secs).map(|_| None)
+        }
         Err(e) => {
             let attempts = job.attempts + 1;
             let retry =

@@ -356,6 +356,28 @@ impl Queue {
         })
     }
 
+    /// A stage stopped by the daemon shutting down goes back to the queue at the
+    /// same stage, as crash recovery would put it. The attempt is handed back: an
+    /// operator stopping the service is not a failure of the job.
+    pub fn interrupted(&mut self, id: i64, stage: &str, seconds: f64) -> Result<()> {
+        let t = now();
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE jobs SET state = 'queued', progress = 0, fps = 0, attempts = MAX(attempts - 1, 0), updated_at = ?2 WHERE id = ?1 AND state = 'running'",
+                params![id, t],
+            )?;
+            tx.execute(
+                "INSERT INTO job_log (job_id, at, line) VALUES (?1, ?2, ?3)",
+                params![
+                    id,
+                    t,
+                    format!("{stage} interrupted after {seconds:.1}s by the runner stopping; it resumes at {stage} on the next start")
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
     /// After a crash, jobs marked running were interrupted: they go back to the
     /// queue at the stage they were in (stages clean their own partial output).
     pub fn recover(&mut self) -> Result<usize> {

@@ -6,6 +6,12 @@
 //! its ISO 9660 volume descriptors and root directory for `VIDEO_TS` or `BDMV`.
 //! A disc is identified by its volume label plus a hash of its primary volume
 //! descriptor, so the same disc left in the drive is never ripped twice.
+//!
+//! Blu-ray and UHD discs usually carry UDF 2.50+ only, with no ISO 9660 bridge.
+//! Such a disc is recognised by its UDF volume recognition sequence and logical
+//! volume descriptor (label, UDF revision) and reported as [`DiscKind::UdfOnly`]:
+//! only MakeMKV reads those, so the rip stage routes them there. Its directory
+//! tree (a metadata partition from UDF 2.50 on) is left to MakeMKV.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -37,6 +43,33 @@ const SECTOR: u64 = 2048;
 pub enum DiscKind {
     Dvd,
     Bluray,
+    /// UDF only, no ISO 9660 bridge: a Blu-ray-class disc.
+    UdfOnly {
+        /// UDF revision from the domain identifier, e.g. `0x0250`.
+        revision: u16,
+    },
+}
+
+impl DiscKind {
+    /// Whether only MakeMKV can rip this kind (libdvdread reads DVD-Video only).
+    pub fn needs_makemkv(self) -> bool {
+        !matches!(self, DiscKind::Dvd)
+    }
+}
+
+impl std::fmt::Display for DiscKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiscKind::Dvd => f.write_str("DVD-Video"),
+            DiscKind::Bluray => f.write_str("Blu-ray (BDMV)"),
+            DiscKind::UdfOnly { revision } => write!(
+                f,
+                "UDF-only disc (UDF {}.{:02x}, no ISO 9660/VIDEO_TS; Blu-ray class)",
+                revision >> 8,
+                revision & 0xff
+            ),
+        }
+    }
 }
 
 /// A readable video disc.
@@ -100,14 +133,116 @@ pub fn poll(device: &Path) -> Poll {
 }
 
 fn read_filesystem(mut file: File) -> Poll {
-    match probe_iso9660(&mut file) {
-        Ok(Some(id)) => Poll::Disc(id),
-        Ok(None) => Poll::Unreadable(
-            "no VIDEO_TS or BDMV in the ISO 9660 root (not a video disc, or a UDF-only disc)"
-                .into(),
-        ),
+    probe(&mut file)
+}
+
+/// Identifies the video disc on an image or device: ISO 9660 (with `VIDEO_TS` or
+/// `BDMV`) when the disc has that filesystem, else UDF alone.
+pub fn probe(f: &mut (impl Read + Seek)) -> Poll {
+    match has_iso9660(f) {
+        Ok(true) => match probe_iso9660(f) {
+            Ok(Some(id)) => Poll::Disc(id),
+            Ok(None) => Poll::Unreadable(
+                "no VIDEO_TS or BDMV in the ISO 9660 root (not a video disc)".into(),
+            ),
+            Err(e) => Poll::Unreadable(format!("cannot read the ISO 9660 filesystem: {e}")),
+        },
+        Ok(false) => match probe_udf(f) {
+            Ok(Some(id)) => Poll::Disc(id),
+            Ok(None) => Poll::Unreadable(
+                "neither ISO 9660 nor UDF found (not a video disc, or not readable yet)".into(),
+            ),
+            Err(e) => Poll::Unreadable(format!("cannot read the UDF filesystem: {e}")),
+        },
         Err(e) => Poll::Unreadable(format!("cannot read the disc filesystem: {e}")),
     }
+}
+
+fn has_iso9660(f: &mut (impl Read + Seek)) -> std::io::Result<bool> {
+    let mut vd = vec![0u8; SECTOR as usize];
+    read_sector(f, 16, &mut vd)?;
+    Ok(&vd[1..6] == b"CD001")
+}
+
+/// ECMA-167 descriptor tag: identifier, with the header checksum verified.
+fn tag_id(d: &[u8]) -> Option<u16> {
+    let sum = d[..16]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 4)
+        .fold(0u8, |acc, (_, b)| acc.wrapping_add(*b));
+    (sum == d[4]).then(|| u16::from_le_bytes([d[0], d[1]]))
+}
+
+/// OSTA compressed Unicode `dstring` (8-bit or 16-bit big-endian characters; the
+/// last byte holds the used length).
+fn dstring(d: &[u8]) -> String {
+    let used = (d[d.len() - 1] as usize).min(d.len() - 1);
+    if used == 0 {
+        return String::new();
+    }
+    let body = &d[1..used];
+    match d[0] {
+        8 => body.iter().map(|&b| b as char).collect(),
+        16 => char::decode_utf16(
+            body.chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]])),
+        )
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect(),
+        _ => String::new(),
+    }
+    .trim()
+    .to_string()
+}
+
+/// Recognises a UDF filesystem (ECMA-167 volume recognition sequence `BEA01`,
+/// `NSR02`/`NSR03`; anchor at sector 256) and reads its logical volume descriptor
+/// for the label and UDF revision. `Ok(None)` when there is no UDF.
+pub fn probe_udf(f: &mut (impl Read + Seek)) -> std::io::Result<Option<DiscId>> {
+    const TAG_ANCHOR: u16 = 2;
+    const TAG_LOGICAL_VOLUME: u16 = 6;
+    const TAG_TERMINATOR: u16 = 8;
+    let mut d = vec![0u8; SECTOR as usize];
+    let (mut bea, mut nsr) = (false, false);
+    for lba in 16..32 {
+        read_sector(f, lba, &mut d)?;
+        match &d[1..6] {
+            b"BEA01" => bea = true,
+            b"NSR02" | b"NSR03" if bea => {
+                nsr = true;
+                break;
+            }
+            b"CD001" | b"BOOT2" | b"CDW02" => {}
+            _ => break,
+        }
+    }
+    if !nsr {
+        return Ok(None);
+    }
+    read_sector(f, 256, &mut d)?;
+    if tag_id(&d) != Some(TAG_ANCHOR) {
+        return Ok(None);
+    }
+    let vds_len = le32(&d, 16) / SECTOR;
+    let vds_start = le32(&d, 20);
+    for lba in vds_start..vds_start + vds_len.min(64) {
+        read_sector(f, lba, &mut d)?;
+        match tag_id(&d) {
+            Some(TAG_LOGICAL_VOLUME) => {
+                let label = dstring(&d[84..212]);
+                let revision = u16::from_le_bytes([d[240], d[241]]);
+                return Ok(Some(DiscId {
+                    fingerprint: format!("{label}-{:016x}", fnv1a(&d)),
+                    label,
+                    kind: DiscKind::UdfOnly { revision },
+                }));
+            }
+            Some(TAG_TERMINATOR) => break,
+            _ => {}
+        }
+    }
+    Ok(None)
 }
 
 fn read_sector(f: &mut (impl Read + Seek), lba: u64, buf: &mut [u8]) -> std::io::Result<()> {

@@ -48,10 +48,30 @@ pub fn rip(
     out_dir: &Path,
     on_progress: &mut dyn FnMut(f64),
 ) -> Result<Ripped> {
-    let use_makemkv = match ctx.method {
-        RipMethod::Makemkv => true,
-        RipMethod::Dvdread => false,
-        RipMethod::Auto => makemkv_available(ctx.tools),
+    let kind = match crate::disc::poll(device) {
+        crate::disc::Poll::Disc(id) => Some(id.kind),
+        _ => None,
+    };
+    let use_makemkv = match (ctx.method, kind.filter(|k| k.needs_makemkv())) {
+        (RipMethod::Makemkv, _) => true,
+        (RipMethod::Dvdread, Some(kind)) => {
+            return Err(JobError::Input(format!(
+                "{} holds a {kind}, which only MakeMKV can rip, but rip.method is dvdread; set rip.method to auto or makemkv and install makemkvcon",
+                device.display()
+            )))
+        }
+        (RipMethod::Dvdread, None) => false,
+        (RipMethod::Auto, needs) => {
+            let available = makemkv_available(ctx.tools);
+            if let (Some(kind), false) = (needs, available) {
+                return Err(JobError::Input(format!(
+                    "{} holds a {kind}, which only MakeMKV can rip, and makemkvcon was not found at {}; install MakeMKV in this container (or set tools.makemkvcon), then `jobs retry`",
+                    device.display(),
+                    ctx.tools.makemkvcon.display()
+                )));
+            }
+            available
+        }
     };
     if use_makemkv {
         rip_makemkv(ctx, device, out_dir, on_progress)
