@@ -14,7 +14,7 @@ use pvelxc_spec::{
 
 use super::devices::ContainerFacts;
 use super::items_build::{Items, Origin, Phase};
-use super::values::{boolean, int, single, string, string_list, strings};
+use super::values::{boolean, int, single, string, string_list, strings, strings_or};
 use crate::agent::CONTAINER_AGENT_PATH as AGENT_IN_CONTAINER;
 
 /// The runbook's Intel VA-API driver packages (Phase 3.2).
@@ -28,6 +28,8 @@ pub const INTEL_GPU_PACKAGES: &[&str] = &[
 ];
 /// The runbook's transcoding tools (Phase 3.3).
 pub const TRANSCODER_PACKAGES: &[&str] = &["ffmpeg", "handbrake-cli", "mediainfo", "mkvtoolnix"];
+/// The ripper preset's drive when none is listed.
+pub const DEFAULT_DRIVES: &[&str] = &["/dev/sr0"];
 /// Where the job runner reads its settings.
 pub const JOBS_CONFIG_PATH: &str = "/etc/pvelxc/jobs.json";
 /// The job runner's unit.
@@ -73,7 +75,7 @@ pub fn blocks() -> Vec<NestedBlock> {
             "ripper",
             Block::new()
                 .description("Optical access (runbook 5.3, 5.5) and the job runner in rip mode.")
-                .attr(Attribute::list("drives", Type::String).description("Optical drives the media user must be able to open and the runner polls.").optional().computed().default(string_list(&["/dev/sr0"])))
+                .attr(Attribute::list("drives", Type::String).description("Optical drives the media user must be able to open and the runner polls.").optional().computed().default(string_list(DEFAULT_DRIVES)))
                 .attr(Attribute::bool("job_runner").description("Install and start the job runner unit. A runner stopped or disabled in the container shows as `false` in the refreshed state.").optional().computed().default(true)),
         ),
         NestedBlock::single(
@@ -124,7 +126,7 @@ fn jobs_settings(
         ..JobsSettings::default()
     };
     if let Some(r) = ripper {
-        s.drives = strings(r, "drives")
+        s.drives = strings_or(r, "drives", DEFAULT_DRIVES)
             .into_iter()
             .map(|d| DriveSettings {
                 device: PathBuf::from(d),
@@ -209,7 +211,8 @@ fn jobs_unit(staging: &std::path::Path) -> String {
          After=local-fs.target network-online.target\nWants=network-online.target\n\
          RequiresMountsFor={}\n\n[Service]\nType=simple\n\
          ExecStart={AGENT_IN_CONTAINER} jobs --config {JOBS_CONFIG_PATH} daemon\n\
-         Restart=on-failure\nRestartSec=5\nSyslogIdentifier=pvelxc-jobs\nStateDirectory=pvelxc-jobs\n\n\
+         Restart=on-failure\nRestartSec=5\nKillMode=mixed\nTimeoutStopSec=30\n\
+         SyslogIdentifier=pvelxc-jobs\nStateDirectory=pvelxc-jobs\n\n\
          [Install]\nWantedBy=multi-user.target\n",
         staging.display()
     )
@@ -296,7 +299,7 @@ pub fn expand(
         );
         items.push(
             Phase::Apt,
-            packages(strings(g, "packages")),
+            packages(strings_or(g, "packages", INTEL_GPU_PACKAGES)),
             preset("intel_gpu_drivers", "packages"),
         );
         if !facts.unprivileged {
@@ -350,11 +353,15 @@ pub fn expand(
     if let Some(t) = single(config, "transcoder") {
         items.push(
             Phase::Apt,
-            packages(strings(t, "packages")),
+            packages(strings_or(t, "packages", TRANSCODER_PACKAGES)),
             preset("transcoder", "packages"),
         );
         // The check proves ffmpeg runs as the media user; only when ffmpeg is installed here.
-        if media.is_some() && strings(t, "packages").iter().any(|p| p == "ffmpeg") {
+        if media.is_some()
+            && strings_or(t, "packages", TRANSCODER_PACKAGES)
+                .iter()
+                .any(|p| p == "ffmpeg")
+        {
             items.push(
                 Phase::Checks,
                 Item::Check(CheckItem {
@@ -376,7 +383,10 @@ pub fn expand(
 
     if let Some(r) = single(config, "ripper") {
         if media.is_some() {
-            for (i, drive) in strings(r, "drives").into_iter().enumerate() {
+            for (i, drive) in strings_or(r, "drives", DEFAULT_DRIVES)
+                .into_iter()
+                .enumerate()
+            {
                 let name = if i == 0 {
                     "drive".to_string()
                 } else {

@@ -18,6 +18,16 @@ pub fn int(v: &Value, name: &str) -> Option<i64> {
 }
 
 /// A list or set of strings (empty when unset).
+/// A list attribute, or `default` when it is null: configuration seen before planning (validation,
+/// planning itself) has null where the schema fills a default in, and a preset must expand the
+/// same way in both.
+pub fn strings_or(v: &Value, name: &str, default: &[&str]) -> Vec<String> {
+    match v.get_attr(name) {
+        Some(x) if !x.is_null() => strings(v, name),
+        _ => default.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
 pub fn strings(v: &Value, name: &str) -> Vec<String> {
     v.get_attr(name)
         .and_then(Value::as_elements)

@@ -97,6 +97,10 @@ pub fn node_mounts(config: &NodeConfig) -> Result<Vec<String>, NodeError> {
     Ok(mount_targets(&info))
 }
 
+/// The file system type visible at `target`: with mounts stacked on one mount point
+/// (`/dev` is devtmpfs under the overlay), findmnt lists all of them, bottom first, and the
+/// top one is what the node sees. Reading the whole list made a second `up` stack another
+/// overlay, and a third one fail with "upperdir in use".
 fn fstype(config: &NodeConfig, target: &str) -> Result<String, NodeError> {
     Ok(in_node(
         config,
@@ -104,7 +108,10 @@ fn fstype(config: &NodeConfig, target: &str) -> Result<String, NodeError> {
         &["-no", "FSTYPE", "--mountpoint", target],
     )
     .unwrap_or_default()
-    .trim()
+    .lines()
+    .map(str::trim)
+    .rfind(|l| !l.is_empty())
+    .unwrap_or_default()
     .to_string())
 }
 
