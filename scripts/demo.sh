@@ -65,7 +65,8 @@ export PVELXC_AGENT_BINARY=$agent
 info "agent $(du -h "$agent" | cut -f1), static; the provider pushes it with pct push"
 
 # The pool the containers share; the media user (1000) owns the directories it writes.
-install -d -o 1000 -g 1000 -m 2775 "$storage" "$storage/staging" "$storage/media"
+mkdir -p "$storage"
+install -d -o 1000 -g 1000 -m 2775 "$storage/staging" "$storage/media"
 
 step "terraform apply examples/media-pipeline (Terraform $(terraform-1.15 version | head -n1 | cut -d' ' -f2), provider built here)"
 mkdir -p "$work" "$demo_dir/node-root/etc"

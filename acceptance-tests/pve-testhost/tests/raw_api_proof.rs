@@ -250,7 +250,9 @@ async fn prove(node: Node) {
         format!("{SCRATCH}/shared1000"),
     );
     node.ok(&format!(
-        "mkdir -p {rw} {ro} {shared} && chown 1000:1000 {shared} \
+        // No set-group-ID bit inherited from the pool (a 2775 /mnt/storage would give every
+        // new file the directory's group and hide the mapping this test checks).
+        "mkdir -p {rw} {ro} {shared} && chown 1000:1000 {shared} && chmod g-s {shared} \
          && echo from-the-node > {ro}/hello.txt && echo from-the-node > {rw}/hello.txt"
     ));
 
