@@ -1,17 +1,15 @@
 output "transcoder" {
-  description = "The transcoder's ID, addresses and the lxc lines the GPU preset produced."
+  description = "The transcoder's ID and the lxc lines the GPU preset produced."
   value = {
     id            = pvelxc_container.transcoder.id
-    ipv4          = pvelxc_container.transcoder.ipv4
     generated_lxc = pvelxc_container.transcoder.generated_lxc
   }
 }
 
 output "ripper" {
-  description = "The ripper's ID, addresses and the lxc lines the optical-drive preset produced."
+  description = "The ripper's ID and the lxc lines the optical-drive preset produced."
   value = {
     id            = pvelxc_container.ripper.id
-    ipv4          = pvelxc_container.ripper.ipv4
     generated_lxc = pvelxc_container.ripper.generated_lxc
   }
 }
