@@ -153,6 +153,34 @@ pub fn fill_computed(state: &mut Value, report: &Report, sha256: &str, drift: &D
 }
 
 /// One error per failed item, naming the target and the item.
+/// The state after an apply run: computed attributes from the report, and on failed items an
+/// error that keeps that state as partial (with `converged = false`) so the next plan proposes
+/// to finish the job. Shared by the container and node config resources.
+#[allow(
+    clippy::result_large_err,
+    reason = "the framework's ResourceError, returned as is by the Resource methods that call this"
+)]
+pub fn apply_outcome(
+    mut state: Value,
+    target: &Target,
+    report: &Report,
+    sha256: &str,
+) -> crate::framework::ResourceResult<crate::framework::StateWithPrivate> {
+    fill_computed(&mut state, report, sha256, &Drift::default());
+    let failed = failures(target, report);
+    if !failed.is_empty() {
+        set(&mut state, "converged", Value::bool(false));
+        return Err(crate::framework::ResourceError {
+            diagnostics: failed,
+            partial_state: Some(state),
+        });
+    }
+    Ok(crate::framework::StateWithPrivate {
+        state,
+        private: Vec::new(),
+    })
+}
+
 pub fn failures(target: &Target, report: &Report) -> Vec<Diagnostic> {
     report
         .items

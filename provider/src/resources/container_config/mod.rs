@@ -16,7 +16,7 @@ use pvelxc_pve::ssh::{ContainerState, NodeSsh};
 use pvelxc_schema::{Diagnostic, Schema};
 
 use crate::agent::{AgentBinary, RunMode, Target};
-use crate::framework::{Ctx, Resource, ResourceError, ResourceResult, StateWithPrivate};
+use crate::framework::{Ctx, Resource, ResourceResult, StateWithPrivate};
 use crate::node::ssh_diagnostic;
 use crate::provider::PvelxcClient;
 use converge::{build_spec, failures, install_and_run, reflect_check, Prepared};
@@ -189,20 +189,7 @@ impl ContainerConfigResource {
             Value::string(values::string(planned, "container_id").unwrap_or_default()),
         );
         set_facts(&mut state, &facts);
-        converge::fill_computed(&mut state, &report, &sha, &drift::Drift::default());
-        let failed = failures(&s.target, &report);
-        if !failed.is_empty() {
-            // Recorded as not converged so the next plan proposes to finish the job.
-            set(&mut state, "converged", Value::bool(false));
-            return Err(ResourceError {
-                diagnostics: failed,
-                partial_state: Some(state),
-            });
-        }
-        Ok(StateWithPrivate {
-            state,
-            private: Vec::new(),
-        })
+        converge::apply_outcome(state, &s.target, &report, &sha)
     }
 }
 

@@ -11,9 +11,8 @@ use crate::framework::{Ctx, Resource, ResourceError, ResourceResult, StateWithPr
 use crate::node::ssh_diagnostic;
 use crate::provider::PvelxcClient;
 use crate::resources::container_config::converge::{
-    agent_diagnostic, failures, fill_computed, install_and_run, reflect_check, Prepared,
+    agent_diagnostic, failures, install_and_run, reflect_check, Prepared,
 };
-use crate::resources::container_config::drift::Drift;
 use crate::resources::container_config::items_build::{self, Items};
 use crate::resources::container_config::removal;
 use crate::resources::container_config::values::{set, string};
@@ -154,19 +153,7 @@ impl NodeConfigResource {
         let mut state = planned.clone();
         set(&mut state, "id", Value::string(node.clone()));
         set(&mut state, "node", Value::string(node));
-        fill_computed(&mut state, &report, &sha, &Drift::default());
-        let failed = failures(&s.target, &report);
-        if !failed.is_empty() {
-            set(&mut state, "converged", Value::bool(false));
-            return Err(ResourceError {
-                diagnostics: failed,
-                partial_state: Some(state),
-            });
-        }
-        Ok(StateWithPrivate {
-            state,
-            private: Vec::new(),
-        })
+        converge::apply_outcome(state, &s.target, &report, &sha)
     }
 }
 
