@@ -8,8 +8,6 @@ mod common;
 use common::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use pvelxc_spec::jobs::{TranscodeProfile, VideoEncoder};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const UNIT: &str = include_str!("../data/pvelxc-jobs.service");
@@ -24,37 +22,6 @@ fn unit_stop_timeout() -> Duration {
         .parse()
         .expect("TimeoutStopSec in seconds");
     Duration::from_secs(secs)
-}
-
-/// An encode slow enough to be caught mid-way.
-fn slow_profile() -> TranscodeProfile {
-    TranscodeProfile {
-        video: VideoEncoder::Software {
-            codec: "libx265".into(),
-            preset: "medium".into(),
-            crf: 30,
-        },
-        ..fast_profile()
-    }
-}
-
-/// ffmpeg processes whose command line mentions `needle`.
-fn ffmpeg_pids(needle: &Path) -> Vec<u32> {
-    let needle = needle.display().to_string();
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| {
-                    let c = String::from_utf8_lossy(&c);
-                    c.starts_with("ffmpeg") && c.contains(&needle)
-                })
-                .unwrap_or(false)
-        })
-        .collect()
 }
 
 #[test]

@@ -4,40 +4,7 @@
 mod common;
 
 use common::*;
-use pvelxc_spec::jobs::{TranscodeProfile, VideoEncoder};
-use std::path::Path;
 use std::time::Duration;
-
-/// A profile slow enough to be caught mid-encode.
-fn slow_profile() -> TranscodeProfile {
-    TranscodeProfile {
-        video: VideoEncoder::Software {
-            codec: "libx265".into(),
-            preset: "medium".into(),
-            crf: 30,
-        },
-        ..fast_profile()
-    }
-}
-
-/// ffmpeg processes whose command line mentions `needle`.
-fn ffmpeg_pids(needle: &Path) -> Vec<u32> {
-    let needle = needle.display().to_string();
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| {
-                    let c = String::from_utf8_lossy(&c);
-                    c.starts_with("ffmpeg") && c.contains(&needle)
-                })
-                .unwrap_or(false)
-        })
-        .collect()
-}
 
 #[test]
 fn kill_9_during_transcode_then_restart_publishes_exactly_once() {

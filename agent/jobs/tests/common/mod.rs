@@ -340,3 +340,34 @@ pub fn digest(path: &Path) -> u64 {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+/// A profile slow enough to be caught mid-encode (kill -9, SIGTERM).
+pub fn slow_profile() -> TranscodeProfile {
+    TranscodeProfile {
+        video: VideoEncoder::Software {
+            codec: "libx265".into(),
+            preset: "medium".into(),
+            crf: 30,
+        },
+        ..fast_profile()
+    }
+}
+
+/// ffmpeg processes whose command line mentions `needle`.
+pub fn ffmpeg_pids(needle: &Path) -> Vec<u32> {
+    let needle = needle.display().to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| {
+                    let c = String::from_utf8_lossy(&c);
+                    c.starts_with("ffmpeg") && c.contains(&needle)
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
