@@ -41,8 +41,12 @@ if [[ $(cat "$venv/.requirements.sha256" 2>/dev/null) != "$req_hash" ]]; then
 fi
 info "$("$venv/bin/python3" --version)"
 
-step "Build (cargo build --workspace)"
-cargo build --workspace --quiet
+# The test run asks for every target in one build so that tests and binaries share one
+# feature resolution (and one copy of each dependency) in target/.
+build_scope=(--workspace)
+[[ ${PVELXC_BUILD_ALL_TARGETS:-0} == 1 ]] && build_scope+=(--all-targets)
+step "Build (cargo build ${build_scope[*]})"
+cargo build "${build_scope[@]}" --quiet
 if [[ -x scripts/build-agent.sh ]]; then
   step "Static agent binary"
   scripts/build-agent.sh >/dev/null

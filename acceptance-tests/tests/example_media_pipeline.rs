@@ -1,10 +1,12 @@
-//! `examples/media-pipeline` applied the way a user would, against pve-testhost: both
+//! The two pipeline examples applied the way a user would, against pve-testhost: both
 //! containers, the node config and the in-container configuration from one `terraform apply`,
 //! an empty second plan, and a source file dropped into staging that comes out of the
 //! transcoder's job runner in the library with the runbook's streams, owned by the media user.
 //!
-//! vmids 590 (transcoder) and 591 (ripper); a private pool under /mnt/storage so the demo's
-//! files are never touched.
+//! `examples/media-pipeline` (privileged) on vmids 590/591 and
+//! `examples/media-pipeline-unprivileged` (idmap passes UID/GID 1000 through) on 592/593,
+//! each with a private pool under /mnt/storage so the demo's files are never touched. The
+//! two run side by side: most of their time is package installs inside the transcoders.
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -18,9 +20,10 @@ use pvelxc_acceptance::testhost::ContainerWorkspace;
 
 const MEDIA_ID: u32 = 1000;
 
-fn example_file(name: &str) -> String {
+fn example_file(example: &str, name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/media-pipeline")
+        .join("../examples")
+        .join(example)
         .join(name);
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -124,25 +127,29 @@ fn streams(file: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-#[ignore = "needs pve-testhost; run scripts/test.sh"]
-fn media_pipeline_example_builds_the_pipeline_and_transcodes_a_sample() {
+/// Applies `examples/<example>` with the transcoder at `transcoder_vmid` (the ripper next to
+/// it) and checks the whole outcome: empty second plan, a sample transcoded into the library
+/// as media:media, the source kept, and still no changes afterwards.
+fn pipeline_outcome(example: &str, transcoder_vmid: u32) {
     let cli = terraform::terraform_1_15().unwrap_or_else(|e| panic!("{e}"));
     use_agent_binary();
-    let ws = ContainerWorkspace::new(&cli, 590..=591);
+    let ripper_vmid = transcoder_vmid + 1;
+    let ws = ContainerWorkspace::new(&cli, transcoder_vmid..=ripper_vmid);
 
-    let pool = PathBuf::from("/mnt/storage/pvelxc-example-590");
+    let pool = PathBuf::from(format!("/mnt/storage/pvelxc-example-{transcoder_vmid}"));
     let _ = fs::remove_dir_all(&pool);
     for dir in [pool.clone(), pool.join("staging"), pool.join("media")] {
         media_dir(&dir);
     }
-    let node_root = PathBuf::from("/var/lib/pvelxc-acceptance/example-590-node");
+    let node_root = PathBuf::from(format!(
+        "/var/lib/pvelxc-acceptance/example-{transcoder_vmid}-node"
+    ));
     let _ = fs::remove_dir_all(&node_root);
     seeded_node_root(&node_root);
 
     let config: String = ["main.tf", "config.tf", "variables.tf", "outputs.tf"]
         .iter()
-        .map(|f| example_file(f))
+        .map(|f| example_file(example, f))
         .collect::<Vec<_>>()
         .join("\n");
     ws.write(&config);
@@ -150,7 +157,7 @@ fn media_pipeline_example_builds_the_pipeline_and_transcodes_a_sample() {
         ws.wd.dir.join("terraform.tfvars"),
         format!(
             "storage = \"local\"\nbridge = {:?}\nverify_gpu = false\nnode_root = {:?}\n\
-             storage_path = {:?}\ntranscoder_vmid = 590\nripper_vmid = 591\n",
+             storage_path = {:?}\ntranscoder_vmid = {transcoder_vmid}\nripper_vmid = {ripper_vmid}\n",
             ws.host.bridge,
             node_root.display().to_string(),
             pool.display().to_string(),
@@ -161,7 +168,12 @@ fn media_pipeline_example_builds_the_pipeline_and_transcodes_a_sample() {
     ws.init();
     ws.apply();
     let plan = ws.plan_exit_code();
-    assert_eq!(plan.code, 0, "a second plan must be empty\n{}", plan.all());
+    assert_eq!(
+        plan.code,
+        0,
+        "{example}: a second plan must be empty\n{}",
+        plan.all()
+    );
 
     let source = pool.join("staging/Example Run (2026).mkv");
     make_sample(&source);
@@ -170,7 +182,7 @@ fn media_pipeline_example_builds_the_pipeline_and_transcodes_a_sample() {
     while !published.exists() {
         assert!(
             Instant::now() < deadline,
-            "no library file after 15 minutes; the pool holds:\n{}",
+            "{example}: no library file after 15 minutes; the pool holds:\n{}",
             String::from_utf8_lossy(
                 &Command::new("find")
                     .arg(&pool)
@@ -205,11 +217,23 @@ fn media_pipeline_example_builds_the_pipeline_and_transcodes_a_sample() {
     assert_eq!(
         plan.code,
         0,
-        "still no changes after the job\n{}",
+        "{example}: still no changes after the job\n{}",
         plan.all()
     );
 
     drop(ws);
     let _ = fs::remove_dir_all(&pool);
     let _ = fs::remove_dir_all(&node_root);
+}
+
+#[test]
+#[ignore = "needs pve-testhost; run scripts/test.sh"]
+fn media_pipeline_example_builds_the_pipeline_and_transcodes_a_sample() {
+    pipeline_outcome("media-pipeline", 590);
+}
+
+#[test]
+#[ignore = "needs pve-testhost; run scripts/test.sh"]
+fn unprivileged_media_pipeline_example_has_the_same_outcome() {
+    pipeline_outcome("media-pipeline-unprivileged", 592);
 }

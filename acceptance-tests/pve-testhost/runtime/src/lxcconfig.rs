@@ -10,7 +10,9 @@
 //! * AppArmor rules (`nesting`, `mount=`, `fuse`) are emitted only when AppArmor is
 //!   enabled; `keyctl` and `mknod` change PVE's generated seccomp profile, which is not
 //!   reproduced: LXC's default profile from `common.conf` applies (keyctl allowed, mknod
-//!   limited by the device cgroup), so both flags are accepted and recorded only.
+//!   limited by the device cgroup), so both flags are accepted and recorded only;
+//! * an unprivileged container with `devN` entries gets the standard device allowlist
+//!   back before its `devN` rules (see [`USERNS_DEVICE_BASELINE`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -106,6 +108,27 @@ pub struct Resolved<'a> {
     pub devices: &'a [ResolvedDevice],
 }
 
+/// The device rules of LXC's `common.conf` that `userns.conf` clears for unprivileged
+/// containers. Debian's LXC 5.0 clears the list but keeps its allowlist mode, so a single
+/// `devN` rule would make every other node, `/dev/null` included, fail with EPERM. A
+/// Proxmox node runs unprivileged containers with passed-through devices normally, so the
+/// stand-in restores the baseline ahead of the `devN` rules: the standard nodes work, the
+/// passed device works, anything else still gets the kernel's EPERM.
+pub const USERNS_DEVICE_BASELINE: &[&str] = &[
+    "c *:* m",
+    "b *:* m",
+    "c 1:3 rwm",
+    "c 1:5 rwm",
+    "c 1:7 rwm",
+    "c 5:0 rwm",
+    "c 5:1 rwm",
+    "c 5:2 rwm",
+    "c 1:8 rwm",
+    "c 1:9 rwm",
+    "c 136:* rwm",
+    "c 10:229 rwm",
+];
+
 /// Escapes a path for an fstab-format `lxc.mount.entry` field.
 fn fstab_escape(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
@@ -189,6 +212,11 @@ pub fn render(r: &Resolved<'_>, facts: &HostFacts) -> Result<String, ConfError> 
         line("lxc.mount.auto", "sys:mixed");
     }
 
+    if r.idmap.is_unprivileged() && !r.devices.is_empty() {
+        for rule in USERNS_DEVICE_BASELINE {
+            line("lxc.cgroup2.devices.allow", rule);
+        }
+    }
     for dev in r.devices {
         let perms = if dev.deny_write { "r" } else { "rw" };
         line(
@@ -370,6 +398,31 @@ mod tests {
         assert!(
             !text.contains("memory.max"),
             "no memory controller in HostFacts::default()"
+        );
+    }
+
+    #[test]
+    fn unprivileged_device_rules_keep_the_standard_nodes() {
+        let dev = ResolvedDevice {
+            path: "/dev/dri/renderD128".into(),
+            kind: 'c',
+            major: 226,
+            minor: 128,
+            node: "/var/lib/lxc/101/passthrough/dev/dri/renderD128".into(),
+            deny_write: false,
+        };
+        let text = render_text("unprivileged: 1\n", &[dev], &[]);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = |l: &str| lines.iter().position(|x| *x == l);
+        let userns = at("lxc.include = /usr/share/lxc/config/debian.userns.conf").unwrap();
+        let null = at("lxc.cgroup2.devices.allow = c 1:3 rwm").expect("/dev/null rule");
+        let render = at("lxc.cgroup2.devices.allow = c 226:128 rw").unwrap();
+        assert!(userns < null && null < render, "{text}");
+
+        let without = render_text("unprivileged: 1\n", &[], &[]);
+        assert!(
+            !without.contains("devices.allow"),
+            "no device rules: LXC attaches no device program, as on PVE"
         );
     }
 
