@@ -1,49 +1,109 @@
 #!/usr/bin/env bash
-# Builds the Debian 12 container template that pve-testhost serves as
-# local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst, once, and caches it.
+# Builds the container templates pve-testhost serves, once each, and caches them:
+#   local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst    (Debian 12, Debian's mirror)
+#   local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst (Ubuntu 24.04, Ubuntu's archive)
 #
-# A PVE "standard" template is a plain rootfs tarball; debootstrap from Debian's
-# mirror gives the same thing without fetching anything from outside the registries.
-# Usage: scripts/build-template.sh [OUTPUT_DIR]   (default /var/cache/pvelxc/templates)
-# Prints the path of the tarball. Safe to run concurrently and repeatedly.
+# A PVE "standard" template is a plain rootfs tarball; debootstrap gives the same thing.
+# Ubuntu's archive key is not packaged in Debian 12, so it comes from Ubuntu's own
+# ubuntu-keyring package, checked against a pinned SHA-256 before use.
+# Usage: scripts/build-template.sh [debian|ubuntu|all] [OUTPUT_DIR]
+#        (default: all, /var/cache/pvelxc/templates)
+# Prints the path of each tarball. Safe to run concurrently and repeatedly.
 set -euo pipefail
 
-out_dir=${1:-/var/cache/pvelxc/templates}
-name=debian-12-standard_12.7-1_amd64.tar.zst
-target="$out_dir/$name"
-mirror=${PVELXC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+which=${1:-all}
+out_dir=${2:-/var/cache/pvelxc/templates}
+debian_mirror=${PVELXC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+ubuntu_mirror=${PVELXC_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
+ubuntu_keyring_deb=ubuntu-keyring_2023.11.28.1_all.deb
+ubuntu_keyring_sha256=36de43b15853ccae0028e9a767613770c704833f82586f28eb262f0311adb8a8
 
-if [[ -s "$target" ]]; then
-  echo "$target"
-  exit 0
-fi
-command -v debootstrap >/dev/null || { echo "build-template: debootstrap is missing (apt-get install debootstrap)" >&2; exit 1; }
-command -v zstd >/dev/null || { echo "build-template: zstd is missing (apt-get install zstd)" >&2; exit 1; }
-
+die() { echo "build-template: $*" >&2; exit 1; }
+command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap)"
+command -v zstd >/dev/null || die "zstd is missing (apt-get install zstd)"
 mkdir -p "$out_dir"
-exec 9>"$out_dir/.build.lock"
-flock 9
-if [[ -s "$target" ]]; then echo "$target"; exit 0; fi
 
-work=$(mktemp -d "$out_dir/.build.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-rootfs="$work/rootfs"
-packages=systemd,systemd-sysv,ifupdown,isc-dhcp-client,iproute2,iputils-ping,ca-certificates,procps,less,dbus
-echo "build-template: debootstrap bookworm into $rootfs (a few minutes, once)" >&2
-debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
-  tail -n 30 "$work/debootstrap.log" >&2
-  echo "build-template: debootstrap failed; full log above" >&2
-  exit 1
+# debootstrap into $work/rootfs with the given arguments, or show its log and fail.
+bootstrap() {
+  local work=$1
+  shift
+  debootstrap --variant=minbase "$@" >"$work/debootstrap.log" 2>&1 || {
+    tail -n 30 "$work/debootstrap.log" >&2
+    die "debootstrap failed; full log above"
+  }
 }
 
-# What a standard template leaves for PVE's setup code to fill in at first start.
-: >"$rootfs/etc/machine-id"
-rm -f "$rootfs/etc/hostname" "$rootfs/var/lib/dbus/machine-id"
-printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n' "$mirror" "$mirror" >"$rootfs/etc/apt/sources.list"
-printf 'auto lo\niface lo inet loopback\n' >"$rootfs/etc/network/interfaces"
-rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+# What a standard template leaves for PVE's setup code to fill in at first start, then
+# the tarball, renamed into place only once complete.
+pack() {
+  local work=$1 target=$2 rootfs=$1/rootfs
+  : >"$rootfs/etc/machine-id"
+  rm -f "$rootfs/etc/hostname" "$rootfs/var/lib/dbus/machine-id"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  tar --numeric-owner --xattrs -C "$rootfs" -cf - . | zstd -q -T0 -o "$work/out.tar.zst"
+  sync "$work/out.tar.zst"
+  mv -f "$work/out.tar.zst" "$target"
+}
 
-tar --numeric-owner --xattrs -C "$rootfs" -cf - . | zstd -q -T0 -o "$work/$name"
-sync "$work/$name"
-mv -f "$work/$name" "$target"
-echo "$target"
+build_debian() {
+  local work=$1 rootfs=$1/rootfs
+  echo "build-template: debootstrap bookworm (a few minutes, once)" >&2
+  bootstrap "$work" \
+    --include=systemd,systemd-sysv,ifupdown,isc-dhcp-client,iproute2,iputils-ping,ca-certificates,procps,less,dbus \
+    bookworm "$rootfs" "$debian_mirror"
+  printf 'deb %s bookworm main\ndeb %s bookworm-updates main\n' "$debian_mirror" "$debian_mirror" \
+    >"$rootfs/etc/apt/sources.list"
+  printf 'auto lo\niface lo inet loopback\n' >"$rootfs/etc/network/interfaces"
+}
+
+build_ubuntu() {
+  local work=$1 rootfs=$1/rootfs
+  curl -fsSL -o "$work/$ubuntu_keyring_deb" \
+    "$ubuntu_mirror/pool/main/u/ubuntu-keyring/$ubuntu_keyring_deb" ||
+    die "cannot download $ubuntu_keyring_deb from $ubuntu_mirror"
+  echo "$ubuntu_keyring_sha256  $work/$ubuntu_keyring_deb" | sha256sum -c --quiet - ||
+    die "$ubuntu_keyring_deb does not match its pinned SHA-256; refusing to trust it"
+  dpkg-deb -x "$work/$ubuntu_keyring_deb" "$work/keyring"
+  echo "build-template: debootstrap noble (a few minutes, once)" >&2
+  # Debian 12's debootstrap has no script named noble; Ubuntu's releases share gutsy's.
+  bootstrap "$work" \
+    --keyring="$work/keyring/usr/share/keyrings/ubuntu-archive-keyring.gpg" \
+    --components=main,universe \
+    --include=systemd,systemd-sysv,systemd-resolved,iproute2,iputils-ping,ca-certificates,procps,less,dbus \
+    noble "$rootfs" "$ubuntu_mirror" /usr/share/debootstrap/scripts/gutsy
+  printf 'deb %s noble main universe\ndeb %s noble-updates main universe\n' \
+    "$ubuntu_mirror" "$ubuntu_mirror" >"$rootfs/etc/apt/sources.list"
+  rm -f "$rootfs/etc/apt/sources.list.d/ubuntu.sources"
+  # PVE's Ubuntu setup writes /etc/systemd/network/<if>.network; the service that reads it
+  # is enabled in Proxmox's own Ubuntu templates.
+  chroot "$rootfs" systemctl enable systemd-networkd.service >/dev/null 2>&1 ||
+    die "cannot enable systemd-networkd in the Ubuntu rootfs"
+}
+
+build() {
+  local os=$1 name=$2
+  local target="$out_dir/$name"
+  if [[ ! -s $target ]]; then
+    exec 9>"$out_dir/.build-$os.lock"
+    flock 9
+    if [[ ! -s $target ]]; then
+      local work
+      work=$(mktemp -d "$out_dir/.build-$os.XXXXXX")
+      # shellcheck disable=SC2064
+      trap "rm -rf '$work'" EXIT
+      "build_$os" "$work"
+      pack "$work" "$target"
+      rm -rf "$work"
+      trap - EXIT
+    fi
+    exec 9>&-
+  fi
+  echo "$target"
+}
+
+case $which in
+  debian | all) build debian debian-12-standard_12.7-1_amd64.tar.zst ;;&
+  ubuntu | all) build ubuntu ubuntu-24.04-standard_24.04-2_amd64.tar.zst ;;
+  debian) ;;
+  *) die "unknown template '$which' (debian, ubuntu or all)" ;;
+esac

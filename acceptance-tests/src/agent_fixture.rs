@@ -53,9 +53,20 @@ pub struct PctContainer {
 impl PctContainer {
     /// Creates and starts a Debian 12 container; `extra` are further `pct create` options.
     pub fn create(host: &TestHost, vmid: u32, unprivileged: bool, extra: &[&str]) -> Self {
+        Self::create_from(host, host.template(), vmid, unprivileged, extra)
+    }
+
+    /// Creates and starts a container from `template` (a `local:vztmpl/...` volume).
+    pub fn create_from(
+        host: &TestHost,
+        template: &str,
+        vmid: u32,
+        unprivileged: bool,
+        extra: &[&str],
+    ) -> Self {
         destroy(host, vmid);
         let id = vmid.to_string();
-        let template = host.template().to_string();
+        let template = template.to_string();
         let net = format!("name=eth0,bridge={},ip=dhcp", host.bridge);
         let mut argv: Vec<&str> = vec![
             "pct",

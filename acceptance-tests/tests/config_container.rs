@@ -214,12 +214,15 @@ fn unprivileged_device_gid(cli: &TerraformCli) {
         .expect("node render gid");
     let dev = format!("{},gid={render_gid},mode=0660", ws.host.hardware.gpu_render);
     let ct = PctContainer::create(&ws.host, 613, true, &["--dev0", &dev]);
-    // No unit: in the test host's unprivileged containers /dev/null cannot be opened, which
-    // systemctl needs; accounts, files and checks do not.
-    ws.write(&config(&ct.id(), false));
+    ws.write(&config(&ct.id(), true));
     ws.init();
     ws.apply();
     assert!(groups_of(&ct, "media").contains(&"render".to_string()));
+    assert_eq!(
+        ct.sh("systemctl is-enabled pvelxc-test.service").trim(),
+        "enabled",
+        "units work in an unprivileged CT with a passed-through device"
+    );
     assert_eq!(ct.sh("id -u media").trim(), "1000");
     assert_eq!(
         ws.plan_exit_code().code,
@@ -235,6 +238,52 @@ fn unprivileged_device_gid(cli: &TerraformCli) {
     );
     ws.apply();
     assert_eq!(ws.plan_exit_code().code, 0);
+}
+
+/// The agent is delivered into and converges an Ubuntu 24.04 container as it does a Debian
+/// one: accounts, a line, a unit and a check, then an empty plan.
+fn ubuntu_container(cli: &TerraformCli) {
+    use_agent_binary();
+    let ws = ContainerWorkspace::new(cli, 618..=619);
+    let template = ws
+        .host
+        .templates
+        .iter()
+        .find(|t| t.contains("ubuntu-24.04"))
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "pve-testhost offers no Ubuntu 24.04 template ({:?}): build it with \
+                 scripts/build-template.sh ubuntu, then restart the node",
+                ws.host.templates
+            )
+        });
+    let ct = PctContainer::create_from(&ws.host, &template, 618, true, &[]);
+    assert!(
+        ct.sh("cat /etc/os-release").contains("ID=ubuntu"),
+        "an Ubuntu rootfs"
+    );
+    assert_eq!(
+        ws.host
+            .ok(&["pct", "config", &ct.vmid.to_string()])
+            .lines()
+            .find(|l| l.starts_with("ostype:")),
+        Some("ostype: ubuntu"),
+        "ostype detected from the template"
+    );
+    ws.write(&config(&ct.id(), true));
+    ws.init();
+    ws.apply();
+    assert_eq!(ct.sh("id -u media").trim(), "1000");
+    assert!(groups_of(&ct, "alice").contains(&"editors".to_string()));
+    assert_eq!(
+        ct.sh("systemctl is-enabled pvelxc-test.service").trim(),
+        "enabled"
+    );
+    assert!(ct
+        .sh("/usr/local/sbin/pvelxc-agent version")
+        .contains(env!("CARGO_PKG_VERSION")));
+    assert_eq!(ws.plan_exit_code().code, 0, "plan after apply on Ubuntu");
 }
 
 fn stopped_container_is_a_clear_error(cli: &TerraformCli) {
@@ -265,6 +314,12 @@ fn container_config_converges_shows_drift_and_repairs() {
 #[ignore = "needs pve-testhost and terraform; run scripts/test.sh"]
 fn container_config_in_an_unprivileged_container() {
     unprivileged_device_gid(&terraform::terraform_1_15().expect("terraform 1.15"));
+}
+
+#[test]
+#[ignore = "needs pve-testhost and terraform; run scripts/test.sh"]
+fn container_config_on_an_ubuntu_template() {
+    ubuntu_container(&terraform::terraform_1_15().expect("terraform 1.15"));
 }
 
 #[test]

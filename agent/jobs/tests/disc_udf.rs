@@ -16,7 +16,10 @@ fn mkudffs(path: &Path, media: &str, revision: &str, label: &str) {
     std::fs::File::create(path)
         .and_then(|f| f.set_len(16 << 20))
         .expect("image file");
+    // Labels may be non-ASCII; mkudffs reads them in the locale's encoding, and a bare
+    // environment (C locale) would refuse them.
     let out = Command::new("mkudffs")
+        .env("LC_ALL", "C.UTF-8")
         .arg(format!("--media-type={media}"))
         .arg("--blocksize=2048")
         .arg(format!("--udfrev={revision}"))

@@ -109,6 +109,15 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Checks only the live system can answer (e.g. that a device named in the
+    /// configuration exists on the node), run after [`Resource::modify_plan`] and the
+    /// schema's plan checks, so such mistakes fail `terraform plan` rather than `apply`.
+    /// `ctx` has no client while the provider is unconfigured; implementations then
+    /// return nothing, and skip values that are still unknown.
+    async fn check_plan(&self, _ctx: &Ctx<C>, _prior: &Value, _planned: &Value) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
     /// Creates the object. `planned` is the plan with every configured value
     /// known; unknowns are computed attributes to fill in.
     async fn create(

@@ -506,6 +506,10 @@ impl<P: ProviderDef> Provider for ProviderService<P> {
         if has_errors(&diags) {
             return ok(respond(diags));
         }
+        diags.extend(entry.imp.check_plan(&self.ctx(), &prior, &planned).await);
+        if has_errors(&diags) {
+            return ok(respond(diags));
+        }
         let mut replace = Vec::new();
         if !prior.is_null() {
             replace = planning::requires_replace(block, &prior, &planned);

@@ -230,10 +230,11 @@ impl Containers {
                 .options
                 .entry("arch".into())
                 .or_insert_with(|| "amd64".into());
-            conf.main
-                .options
-                .entry("ostype".into())
-                .or_insert_with(|| "debian".into());
+            if !conf.main.options.contains_key("ostype") {
+                conf.main
+                    .options
+                    .insert("ostype".into(), detect_ostype(&root_dir).into());
+            }
             let text = conf.to_text()?;
             atomic_write(&self.paths().conf_path(vmid), text.as_bytes())?;
             Ok(crate::conf::digest(text.as_bytes()))
@@ -848,5 +849,64 @@ mod tests {
         assert_eq!(ifaces[1].hwaddr, "bc:24:11:00:00:01");
         assert_eq!(ifaces[1].inet.as_deref(), Some("10.123.0.150/24"));
         assert_eq!(ifaces[1].inet6.as_deref(), Some("fe80::1/64"));
+    }
+}
+
+/// The `ostype` PVE records at create time, from the unpacked template's os-release
+/// (`/usr/lib/os-release`, which `/etc/os-release` links to; never followed as a link, so
+/// a template cannot point the read outside its root). Debian when it names nothing known.
+fn detect_ostype(root: &Path) -> &'static str {
+    let text = ["usr/lib/os-release", "etc/os-release"]
+        .iter()
+        .map(|rel| root.join(rel))
+        .find(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+        .and_then(|p| fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ID="))
+        .map(|v| v.trim().trim_matches('"'))
+        .unwrap_or("");
+    match id {
+        "ubuntu" => "ubuntu",
+        "devuan" => "devuan",
+        "alpine" => "alpine",
+        "arch" => "archlinux",
+        "fedora" => "fedora",
+        "centos" | "rocky" | "almalinux" | "rhel" => "centos",
+        id if id.starts_with("opensuse") => "opensuse",
+        _ => "debian",
+    }
+}
+
+#[cfg(test)]
+mod ostype_tests {
+    use super::detect_ostype;
+    use std::fs;
+
+    #[test]
+    fn ostype_comes_from_os_release_and_links_are_not_followed() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(detect_ostype(root.path()), "debian", "nothing known");
+        fs::create_dir_all(root.path().join("usr/lib")).unwrap();
+        fs::write(
+            root.path().join("usr/lib/os-release"),
+            "NAME=\"Ubuntu\"\nID=ubuntu\nID_LIKE=debian\n",
+        )
+        .unwrap();
+        assert_eq!(detect_ostype(root.path()), "ubuntu");
+
+        let other = tempfile::tempdir().unwrap();
+        fs::create_dir_all(other.path().join("etc")).unwrap();
+        std::os::unix::fs::symlink(
+            root.path().join("usr/lib/os-release"),
+            other.path().join("etc/os-release"),
+        )
+        .unwrap();
+        assert_eq!(
+            detect_ostype(other.path()),
+            "debian",
+            "a link is not followed"
+        );
     }
 }

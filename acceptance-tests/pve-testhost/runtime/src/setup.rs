@@ -1,6 +1,8 @@
-//! What PVE's Debian setup (`PVE::LXC::Setup::Debian`) writes into a container before
-//! each start: `/etc/hostname`, the PVE block of `/etc/hosts`, `/etc/network/interfaces`
-//! for `netN`, and `/etc/resolv.conf` when `nameserver`/`searchdomain` are set.
+//! What PVE's setup code (`PVE::LXC::Setup::Debian` and `::Ubuntu`) writes into a
+//! container before each start: `/etc/hostname`, the PVE block of `/etc/hosts`, the `netN`
+//! interfaces (`/etc/network/interfaces` on Debian, one systemd-networkd
+//! `/etc/systemd/network/<name>.network` per interface on Ubuntu since 17.10), and
+//! `/etc/resolv.conf` when `nameserver`/`searchdomain` are set.
 //!
 //! Files are replaced by rename inside the container's directory and refused when the
 //! path or its directory is a symlink, so a container cannot redirect the write to a
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::conf::{ConfError, Section};
+use crate::conf::{ConfError, Net, Section};
 use crate::idmap::IdMap;
 
 /// Setup failures.
@@ -85,6 +87,52 @@ pub fn apply(rootfs: &Path, vmid: u32, conf: &Section, idmap: &IdMap) -> Result<
     kept.push_str(&format!("{HOSTS_BEGIN}\n127.0.1.1 {names}\n{HOSTS_END}\n"));
     write_file(rootfs, "etc/hosts", &kept, owner)?;
 
+    if conf.get("ostype") == Some("ubuntu") {
+        for (_, net) in conf.nets()? {
+            write_file(
+                rootfs,
+                &format!("etc/systemd/network/{}.network", net.name),
+                &networkd_unit(&net),
+                owner,
+            )?;
+        }
+    } else {
+        write_file(
+            rootfs,
+            "etc/network/interfaces",
+            &ifupdown_interfaces(conf)?,
+            owner,
+        )?;
+    }
+
+    let nameserver = conf.get("nameserver");
+    let searchdomain = conf.get("searchdomain");
+    if nameserver.is_some() || searchdomain.is_some() {
+        let mut resolv = String::new();
+        if let Some(domains) = searchdomain {
+            let list: Vec<&str> = domains
+                .split([' ', ',', ';'])
+                .filter(|s| !s.is_empty())
+                .collect();
+            resolv.push_str(&format!("search {}\n", list.join(" ")));
+        }
+        for server in nameserver
+            .unwrap_or("")
+            .split([' ', ',', ';'])
+            .filter(|s| !s.is_empty())
+        {
+            resolv.push_str(&format!("nameserver {server}\n"));
+        }
+        write_file(rootfs, "etc/resolv.conf", &resolv, owner)?;
+    } else if let Ok(node_resolv) = fs::read_to_string("/etc/resolv.conf") {
+        // PVE copies the node's DNS settings when none are configured.
+        write_file(rootfs, "etc/resolv.conf", &node_resolv, owner)?;
+    }
+    Ok(())
+}
+
+/// Debian's `/etc/network/interfaces` for every `netN`.
+fn ifupdown_interfaces(conf: &Section) -> Result<String, SetupError> {
     let mut interfaces = String::from("auto lo\niface lo inet loopback\n");
     for (_, net) in conf.nets()? {
         interfaces.push_str(&format!("\nauto {}\n", net.name));
@@ -118,32 +166,39 @@ pub fn apply(rootfs: &Path, vmid: u32, conf: &Section, idmap: &IdMap) -> Result<
             }
         }
     }
-    write_file(rootfs, "etc/network/interfaces", &interfaces, owner)?;
+    Ok(interfaces)
+}
 
-    let nameserver = conf.get("nameserver");
-    let searchdomain = conf.get("searchdomain");
-    if nameserver.is_some() || searchdomain.is_some() {
-        let mut resolv = String::new();
-        if let Some(domains) = searchdomain {
-            let list: Vec<&str> = domains
-                .split([' ', ',', ';'])
-                .filter(|s| !s.is_empty())
-                .collect();
-            resolv.push_str(&format!("search {}\n", list.join(" ")));
-        }
-        for server in nameserver
-            .unwrap_or("")
-            .split([' ', ',', ';'])
-            .filter(|s| !s.is_empty())
-        {
-            resolv.push_str(&format!("nameserver {server}\n"));
-        }
-        write_file(rootfs, "etc/resolv.conf", &resolv, owner)?;
-    } else if let Ok(node_resolv) = fs::read_to_string("/etc/resolv.conf") {
-        // PVE copies the node's DNS settings when none are configured.
-        write_file(rootfs, "etc/resolv.conf", &node_resolv, owner)?;
+/// Ubuntu's systemd-networkd unit for one interface, as PVE's networkd setup writes it.
+fn networkd_unit(net: &Net) -> String {
+    let name = &net.name;
+    let mut unit = format!(
+        "[Match]\nName = {name}\n\n[Network]\nDescription = Interface {name} autoconfigured by PVE\n"
+    );
+    let dhcp4 = net.ip.as_deref() == Some("dhcp");
+    let dhcp6 = net.ip6.as_deref() == Some("dhcp");
+    match (dhcp4, dhcp6) {
+        (true, true) => unit.push_str("DHCP = yes\n"),
+        (true, false) => unit.push_str("DHCP = ipv4\n"),
+        (false, true) => unit.push_str("DHCP = ipv6\n"),
+        (false, false) => {}
     }
-    Ok(())
+    for (address, gateway) in [(&net.ip, &net.gw), (&net.ip6, &net.gw6)] {
+        match address.as_deref() {
+            Some("dhcp" | "manual" | "auto") | None => {}
+            Some(address) => {
+                unit.push_str(&format!("Address = {address}\n"));
+                if let Some(gw) = gateway {
+                    unit.push_str(&format!("Gateway = {gw}\n"));
+                }
+            }
+        }
+    }
+    unit.push_str(match net.ip6.as_deref() {
+        Some("auto") => "IPv6AcceptRA = true\n",
+        _ => "IPv6AcceptRA = false\n",
+    });
+    unit
 }
 
 /// Replaces `rootfs/rel` by rename, refusing symlinked targets or directories.
@@ -256,6 +311,39 @@ mod tests {
             "auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n\nauto eth1\niface eth1 inet static\n\taddress 10.0.0.5/24\n\tgateway 10.0.0.1\n"
         );
         assert_eq!(read("etc/resolv.conf"), "nameserver 1.1.1.1\n");
+    }
+
+    #[test]
+    fn ubuntu_gets_networkd_units_instead_of_interfaces() {
+        let conf = PctConf::parse(
+            100,
+            "ostype: ubuntu\nnet0: name=eth0,bridge=vmbr0,ip=dhcp\nnet1: name=eth1,bridge=vmbr0,ip=10.0.0.5/24,gw=10.0.0.1,ip6=auto\n",
+        )
+        .unwrap();
+        let nets: Vec<Net> = conf
+            .main
+            .nets()
+            .unwrap()
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(
+            networkd_unit(&nets[0]),
+            "[Match]\nName = eth0\n\n[Network]\nDescription = Interface eth0 autoconfigured by PVE\nDHCP = ipv4\nIPv6AcceptRA = false\n"
+        );
+        assert_eq!(
+            networkd_unit(&nets[1]),
+            "[Match]\nName = eth1\n\n[Network]\nDescription = Interface eth1 autoconfigured by PVE\nAddress = 10.0.0.5/24\nGateway = 10.0.0.1\nIPv6AcceptRA = true\n"
+        );
+        if nix::unistd::getuid().is_root() {
+            let root = tempfile::tempdir().unwrap();
+            apply(root.path(), 100, &conf.main, &IdMap::default()).unwrap();
+            assert!(root
+                .path()
+                .join("etc/systemd/network/eth1.network")
+                .is_file());
+            assert!(!root.path().join("etc/network/interfaces").exists());
+        }
     }
 
     #[test]

@@ -143,6 +143,40 @@ async fn expand_presets(
     expand(&spec.presets, &devices)
 }
 
+/// The blocks whose node-side facts [`check_plan`] verifies.
+const NODE_CHECKED_BLOCKS: [&str; 3] = ["device", "gpu", "optical_drive"];
+
+/// Plan-time check of what only the node knows: every `device` path is a device node there,
+/// each `optical_drive` exists and a GPU of `gpu.vendor` is present. It runs on create and
+/// when one of those blocks changes, so a plan that changes none of them costs no SSH round
+/// trip; blocks still unknown are left to apply, which checks again.
+pub async fn check_plan(
+    ctx: &Ctx<PvelxcClient>,
+    prior: &Value,
+    planned: &Value,
+) -> Vec<Diagnostic> {
+    let Ok(client) = ctx.client() else {
+        return Vec::new();
+    };
+    let block = |v: &Value, name: &str| v.get_attr(name).cloned();
+    let changed = NODE_CHECKED_BLOCKS
+        .iter()
+        .any(|name| prior.is_null() || block(prior, name) != block(planned, name));
+    let known = NODE_CHECKED_BLOCKS
+        .iter()
+        .all(|name| block(planned, name).is_none_or(|v| v.is_wholly_known()));
+    if !changed || !known {
+        return Vec::new();
+    }
+    let Ok(spec) = spec_from(planned) else {
+        return Vec::new();
+    };
+    match expand_presets(client, &spec, planned).await {
+        Ok(_) => Vec::new(),
+        Err(diags) => diags,
+    }
+}
+
 /// The config to send: the user's plus preset devices.
 fn desired_config(spec: &Spec, expansion: &Expansion) -> ContainerConfig {
     let mut c = spec.config.clone();

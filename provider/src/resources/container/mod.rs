@@ -55,6 +55,15 @@ impl Resource<PvelxcClient> for ContainerResource {
         plan::modify_plan(change)
     }
 
+    async fn check_plan(
+        &self,
+        ctx: &Ctx<PvelxcClient>,
+        prior: &Value,
+        planned: &Value,
+    ) -> Vec<Diagnostic> {
+        apply::check_plan(ctx, prior, planned).await
+    }
+
     async fn create(
         &self,
         ctx: &Ctx<PvelxcClient>,

@@ -426,7 +426,7 @@ fn device_block() -> Block {
         .attr(
             Attribute::string("path")
                 .required()
-                .description("Device node on the node (`/dev/dri/renderD128`); must exist there.")
+                .description("Device node on the node (`/dev/dri/renderD128`); `terraform plan` checks that it exists there.")
                 .validator(Validator::custom("a path under /dev/", |v, p| {
                     match v.as_str().and_then(pvelxc_pve::config::invalid_dev_path) {
                         Some(expected) => vec![Diagnostic::error(
@@ -527,7 +527,7 @@ fn optical_block() -> Block {
         .attr(
             Attribute::string("device")
                 .required()
-                .description("The drive's block device (`/dev/sr0`)."),
+                .description("The drive's block device (`/dev/sr0`); `terraform plan` checks that it exists on the node."),
         )
 }
 

@@ -121,7 +121,7 @@ pub struct NodeConfig {
     /// first thing in `main`).
     pub pct_binary: PathBuf,
     /// Template tarballs offered as `local:vztmpl/` (`PVE_TESTHOST_TEMPLATE`, default
-    /// `/var/cache/pvelxc/templates/debian-12-standard_12.7-1_amd64.tar.zst`).
+    /// [`DEFAULT_TEMPLATE`] and every other template built beside it).
     pub templates: Vec<PathBuf>,
     /// Directory mounted as `/etc/pve`. `None`: this node's own `<data>/pve`. A second
     /// node joins the first one's cluster by pointing here at the first node's
@@ -136,6 +136,28 @@ pub struct NodeConfig {
 /// Default template built by `scripts/build-template.sh`.
 pub const DEFAULT_TEMPLATE: &str =
     "/var/cache/pvelxc/templates/debian-12-standard_12.7-1_amd64.tar.zst";
+
+/// The Debian template first (the one tests and the demo use), then every other template
+/// `scripts/build-template.sh` has built beside it (e.g. Ubuntu), in name order.
+fn default_templates() -> Vec<PathBuf> {
+    let first = PathBuf::from(DEFAULT_TEMPLATE);
+    let mut others: Vec<PathBuf> = first
+        .parent()
+        .and_then(|dir| std::fs::read_dir(dir).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p != &first
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".tar.zst") && !n.starts_with('.'))
+        })
+        .collect();
+    others.sort();
+    std::iter::once(first).chain(others).collect()
+}
 
 impl NodeConfig {
     /// Reads the configuration from the environment (see field docs).
@@ -165,9 +187,9 @@ impl NodeConfig {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(8022),
             pct_binary,
-            templates: vec![var("PVE_TESTHOST_TEMPLATE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| DEFAULT_TEMPLATE.into())],
+            templates: var("PVE_TESTHOST_TEMPLATE")
+                .map(|t| vec![PathBuf::from(t)])
+                .unwrap_or_else(default_templates),
             cluster_dir: var("PVE_TESTHOST_CLUSTER_DIR").map(PathBuf::from),
             shared_network: var("PVE_TESTHOST_SHARED_NETWORK").as_deref() == Some("1"),
         }
