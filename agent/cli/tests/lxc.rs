@@ -60,7 +60,9 @@ fn ensure_subids() {
 /// Builds (or reuses) the static agent and the template.
 fn prerequisites() -> (PathBuf, PathBuf) {
     ensure_subids();
-    let template = ok(Command::new("bash").arg(repo().join("scripts/build-template.sh")));
+    let template = ok(Command::new("bash")
+        .arg(repo().join("scripts/build-template.sh"))
+        .arg("debian"));
     let agent = match std::env::var_os("PVELXC_AGENT") {
         Some(path) => PathBuf::from(path),
         None => {
