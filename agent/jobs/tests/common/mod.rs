@@ -342,6 +342,11 @@ pub fn digest(path: &Path) -> u64 {
 }
 
 /// A profile slow enough to be caught mid-encode (kill -9, SIGTERM).
+/// Seconds of source for tests that must catch an encode while it runs: at the fastest seen
+/// here (x265 at ~200 fps) that is still several seconds of encode, where 12 s of source once
+/// finished between two progress polls.
+pub const INTERRUPTIBLE_SOURCE_SECONDS: u32 = 40;
+
 pub fn slow_profile() -> TranscodeProfile {
     TranscodeProfile {
         video: VideoEncoder::Software {
