@@ -67,6 +67,10 @@ pub struct Hardware {
     /// `major:minor` of the optical drive (a loop device's numbers on the test host, 11:0 on
     /// real hardware).
     pub optical_rdev: String,
+    /// Loop device behind `/dev/sr0` on the test host.
+    pub loop_device: String,
+    /// The disc image in that loop device.
+    pub disc_image: PathBuf,
     /// Device group GIDs (`video`, `render`, `cdrom`).
     pub groups: BTreeMap<String, u32>,
 }
@@ -205,6 +209,8 @@ impl TestHost {
                 optical: text_at(&["hardware", "optical"])?,
                 optical_generic: text_at(&["hardware", "optical_generic"])?,
                 optical_rdev: text_at(&["hardware", "optical_rdev"])?,
+                loop_device: text_at(&["hardware", "loop_device"])?,
+                disc_image: text_at(&["hardware", "disc_image"])?.into(),
                 groups,
             },
             templates,
@@ -212,6 +218,16 @@ impl TestHost {
             bridge: text_at(&["bridge"])?,
             state_dir: text_at(&["state_dir"])?.into(),
         })
+    }
+
+    /// Puts the disc back into the node's optical drive if something detached its loop
+    /// device (see [`crate::disc`]); panics when that is impossible.
+    pub fn ensure_disc(&self) {
+        match crate::disc::ensure_inserted(&self.hardware.loop_device, &self.hardware.disc_image) {
+            Ok(None) => {}
+            Ok(Some(repaired)) => eprintln!("pve-testhost: {repaired}"),
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// The Debian 12 template the runbooks use.
@@ -414,6 +430,7 @@ impl ContainerWorkspace {
 
     fn build(cli: &TerraformCli, vmids: Option<RangeInclusive<u32>>) -> Self {
         let host = TestHost::load().unwrap_or_else(|e| panic!("{e}"));
+        host.ensure_disc();
         let built = providers::build().unwrap_or_else(|e| panic!("{e}"));
         let base = tempfile::tempdir().expect("tempdir");
         let dir = base.path().join("tf");
@@ -634,7 +651,8 @@ mod tests {
                "templates":["debian-12-standard_12.7-1_amd64.tar.zst"],
                "ssh":{"host":"127.0.0.1","port":8022,"user":"root","private_key":"/k","known_hosts":"/kh"},
                "hardware":{"gpu_card":"/dev/dri/card0","gpu_render":"/dev/dri/renderD128","optical":"/dev/sr0",
-                 "optical_generic":"/dev/sg0","optical_rdev":"7:0","groups":{"video":44,"render":994,"cdrom":24}},
+                 "optical_generic":"/dev/sg0","optical_rdev":"7:0","loop_device":"/dev/loop0",
+                 "disc_image":"/var/lib/pve-testhost/disc.iso","groups":{"video":44,"render":994,"cdrom":24}},
                "api":{"endpoint":"https://127.0.0.1:8006/api2/json","ca_cert":"/ca.pem","token":"root@pam!t=s","root_password":"pw"}}"#,
         )
         .unwrap();

@@ -243,10 +243,23 @@ fn transcoder_and_ripper_match_the_runbook_and_the_kernel_enforces_it() {
 
     // Inside: the disc's ISO 9660 signature is readable through sr0, and sg0 opens past the
     // cgroup (ENXIO: no sg driver behind the stand-in).
+    ws.host.ensure_disc();
     let sig = ws
         .host
         .exec_sh(RIPPER, "dd if=/dev/sr0 bs=1 skip=32769 count=5 status=none");
-    assert_eq!(sig.stdout, "CD001", "reading sr0: {}", sig.all());
+    assert_eq!(
+        sig.stdout,
+        "CD001",
+        "reading sr0: {}\nnode: {}",
+        sig.all(),
+        ws.host
+            .run(&[
+                "sh",
+                "-c",
+                "ls -l /dev/sr0; losetup -a; blockdev --getsize64 /dev/sr0"
+            ])
+            .all()
+    );
     let sg_open = open_in_ct(&ws, RIPPER, sg);
     assert!(
         !sg_open.all().contains("Operation not permitted"),

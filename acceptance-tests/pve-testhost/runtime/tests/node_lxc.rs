@@ -320,4 +320,28 @@ fn exercise(config: &NodeConfig, ssh: &Ssh) {
         assert!(!config.data_dir.join(format!("vz/images/{vmid}")).exists());
     }
     assert!(ssh.ok("pct list").lines().count() == 1);
+
+    // The drive's disc: pulled behind the node's back (its loop device detached), `status`
+    // says so and names the fix, and `up` puts it back into the same device so sr0 reads
+    // the disc again.
+    let hw = node::read_info(config).unwrap().hardware;
+    let read_sr0 = "dd if=/dev/sr0 bs=1 skip=32769 count=5 status=none";
+    assert_eq!(ssh.ok(read_sr0), "CD001");
+    let detach = Command::new("losetup")
+        .args(["-d", &hw.loop_device])
+        .status();
+    assert!(detach.unwrap().success());
+    let problems = node::status(config).problems;
+    assert!(
+        problems.iter().any(|p| p.contains("pve-testhost up")),
+        "{problems:?}"
+    );
+    let again = node::up(config).unwrap();
+    assert_eq!(again.hardware.loop_device, hw.loop_device);
+    assert_eq!(ssh.ok(read_sr0), "CD001");
+    assert!(
+        node::status(config).up,
+        "{:?}",
+        node::status(config).problems
+    );
 }

@@ -31,6 +31,26 @@ fn argv(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
 }
 
+/// How often apt itself retries a failed download (with its own growing delay between
+/// tries, ~1 min in all). A container's first `apt-get update` often races its network
+/// coming up or a mirror hiccup; one failed fetch must not fail the whole converge.
+const APT_RETRIES: &str = "Acquire::Retries=6";
+
+/// `apt-get update` that fetches nothing still exits 0 by default and leaves the next
+/// install failing with a misleading "Unable to locate package". `--error-on=any`
+/// (apt >= 2.1.16: Debian 11+, Ubuntu 22.04+) makes the real cause, the failed fetch,
+/// the error the user sees.
+fn update_argv() -> Vec<String> {
+    argv(&[
+        "apt-get",
+        "update",
+        "-q",
+        "-o",
+        APT_RETRIES,
+        "--error-on=any",
+    ])
+}
+
 /// Whether apt's package lists are missing or older than `max_age`.
 fn lists_stale(root: &Path, max_age: Duration) -> bool {
     let Ok(entries) = std::fs::read_dir(root.join("var/lib/apt/lists")) else {
@@ -141,7 +161,7 @@ impl Module for AptPackagesItem {
                             Some("refreshed".into()),
                         );
                         plan.actions.push(Action::Run {
-                            argv: argv(&["apt-get", "update", "-q"]),
+                            argv: update_argv(),
                             env: apt_env(),
                         });
                     }
@@ -150,6 +170,8 @@ impl Module for AptPackagesItem {
                         "install",
                         "-y",
                         "-q",
+                        "-o",
+                        APT_RETRIES,
                         "-o",
                         "Dpkg::Options::=--force-confdef",
                         "-o",

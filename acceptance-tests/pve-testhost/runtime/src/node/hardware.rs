@@ -65,6 +65,22 @@ pub fn write_disc_image(path: &Path) -> Result<(), NodeError> {
     fs::write(path, &image).map_err(|e| NodeError::io(path, e))
 }
 
+/// Whether `loop_device` currently holds `image` (a detached loop device is an empty
+/// disk: reads of `/dev/sr0` would fail with EINVAL).
+pub fn loop_holds(loop_device: &str, image: &Path) -> bool {
+    let name = loop_device.trim_start_matches("/dev/");
+    fs::read_to_string(format!("/sys/block/{name}/loop/backing_file"))
+        .is_ok_and(|file| Path::new(file.trim()) == image)
+}
+
+/// Puts `image` back into `loop_device` (same device, so `/dev/sr0`'s numbers stay
+/// valid) when something detached it.
+pub fn reattach_loop(loop_device: &str, image: &Path) -> Result<(), NodeError> {
+    let path = image.to_string_lossy();
+    cmd::run_text("losetup", &["--read-only", loop_device, &path])?;
+    Ok(())
+}
+
 /// Attaches `image` to a free loop device, read-only.
 pub fn attach_loop(image: &Path) -> Result<String, NodeError> {
     let path = image.to_string_lossy();

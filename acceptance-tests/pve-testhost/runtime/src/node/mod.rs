@@ -387,8 +387,11 @@ pub fn up(config: &NodeConfig) -> Result<NodeInfo, NodeError> {
     // Hardware: disc image on a loop device, nodes in the /dev overlay, fake sysfs.
     let image = data.join("disc.iso");
     let loop_file = config.state_dir.join("loop-device");
-    let loop_device = match fs::read_to_string(&loop_file) {
-        Ok(dev) if Path::new(dev.trim()).exists() => dev.trim().to_string(),
+    let recorded = fs::read_to_string(&loop_file).map(|d| d.trim().to_string());
+    let loop_device = match recorded {
+        Ok(dev) if hardware::loop_holds(&dev, &image) => dev,
+        // Detached behind the node's back: the same device again, or sr0's numbers break.
+        Ok(dev) if image.exists() && hardware::reattach_loop(&dev, &image).is_ok() => dev,
         _ => {
             hardware::write_disc_image(&image)?;
             let dev = hardware::attach_loop(&image)?;
@@ -541,10 +544,21 @@ pub fn status(config: &NodeConfig) -> NodeStatus {
     if !cmd::run_quiet("ip", &["link", "show", "dev", &config.bridge]) {
         problems.push(format!("bridge {} is missing", config.bridge));
     }
+    let info = read_info(config).ok();
+    if let Some(hw) = info.as_ref().map(|i| &i.hardware) {
+        if !hardware::loop_holds(&hw.loop_device, &hw.disc_image) {
+            problems.push(format!(
+                "{} behind {} no longer holds {} (run `pve-testhost up` to re-insert it)",
+                hw.loop_device,
+                hw.optical,
+                hw.disc_image.display()
+            ));
+        }
+    }
     NodeStatus {
         up: problems.is_empty(),
         problems,
-        info: read_info(config).ok(),
+        info,
     }
 }
 
