@@ -115,11 +115,13 @@ impl Run {
         }
     }
 
-    /// Stdout and stderr together, for assertion messages.
+    /// Stderr and stdout together, for assertion messages. Stderr first: Terraform's
+    /// diagnostics are there, and a long plan on stdout must not push them out of a
+    /// truncated CI log.
     pub fn all(&self) -> String {
         format!(
-            "--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.stdout, self.stderr
+            "--- stderr ---\n{}\n--- stdout ---\n{}",
+            self.stderr, self.stdout
         )
     }
 }
