@@ -3,6 +3,7 @@
 
 use std::fs::{self, File};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -254,15 +255,26 @@ impl ConfigStore {
 /// Replaces `path` atomically: write a sibling temp file, fsync it, rename over the
 /// target, fsync the directory. A crash leaves either the old or the new file.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    atomic_write_mode(path, bytes, 0o666).map_err(io_err(path))
+}
+
+/// [`atomic_write`] creating the file with `mode` (before the umask), so a secret is
+/// never readable by others, not even between the write and a later chmod.
+pub fn atomic_write_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
-        let mut file = File::create(&tmp)?;
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -271,5 +283,5 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result.map_err(io_err(path))
+    result
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pve_testhost_runtime::conf::{MountKind, MountPoint};
+use pve_testhost_runtime::conf::{MountKind, MountPoint, PctConf};
 use serde_json::json;
 
 use super::{load, modify};
@@ -25,6 +25,44 @@ fn check_skiplock(ctx: &Ctx) -> Result<bool, ApiError> {
 
 fn not_running(vmid: u32) -> ApiError {
     ApiError::internal(format!("CT {vmid} not running\n"))
+}
+
+/// Whether `skiplock` may bypass the config lock (start and stop allow it, as on PVE).
+#[derive(Clone, Copy)]
+enum Skiplock {
+    Allowed,
+    Refused,
+}
+
+/// The prelude every lifecycle call shares: this node, an existing CT and, unless root
+/// passed `skiplock` where PVE accepts it, no config lock. Returns the vmid and config.
+fn unlocked_ct(app: &App, ctx: &Ctx, skiplock: Skiplock) -> Result<(u32, PctConf), ApiError> {
+    app.check_node(&ctx.node())?;
+    let vmid = ctx.vmid()?;
+    let skip = matches!(skiplock, Skiplock::Allowed) && check_skiplock(ctx)?;
+    let conf = load(app, vmid)?.conf;
+    if !skip {
+        pve_testhost_runtime::store::check_lock(&conf).map_err(store_error)?;
+    }
+    Ok((vmid, conf))
+}
+
+/// [`unlocked_ct`] for calls that need the CT running.
+fn running_ct(app: &App, ctx: &Ctx, skiplock: Skiplock) -> Result<u32, ApiError> {
+    let (vmid, _) = unlocked_ct(app, ctx, skiplock)?;
+    if !app.executor.state(vmid).is_running() {
+        return Err(not_running(vmid));
+    }
+    Ok(vmid)
+}
+
+/// `timeout` of shutdown and reboot (PVE's default: 60 s).
+fn shutdown_timeout(ctx: &Ctx) -> Duration {
+    Duration::from_secs(
+        ctx.text("timeout")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(60),
+    )
 }
 
 /// Applies all pending changes before a start (as `vm_start` does).
@@ -49,13 +87,7 @@ fn start_now(app: &App, vmid: u32, log: &crate::tasks::TaskLog) -> Result<(), St
 }
 
 pub fn start(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
-    app.check_node(&ctx.node())?;
-    let vmid = ctx.vmid()?;
-    let skiplock = check_skiplock(ctx)?;
-    let loaded = load(app, vmid)?;
-    if !skiplock {
-        pve_testhost_runtime::store::check_lock(&loaded.conf).map_err(store_error)?;
-    }
+    let (vmid, _) = unlocked_ct(app, ctx, Skiplock::Allowed)?;
     if app.executor.state(vmid).is_running() {
         return Err(ApiError::internal(format!("CT {vmid} already running\n")));
     }
@@ -67,16 +99,7 @@ pub fn start(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 pub fn stop(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
-    app.check_node(&ctx.node())?;
-    let vmid = ctx.vmid()?;
-    let skiplock = check_skiplock(ctx)?;
-    let loaded = load(app, vmid)?;
-    if !skiplock {
-        pve_testhost_runtime::store::check_lock(&loaded.conf).map_err(store_error)?;
-    }
-    if !app.executor.state(vmid).is_running() {
-        return Err(not_running(vmid));
-    }
+    let vmid = running_ct(app, ctx, Skiplock::Allowed)?;
     if !ctx.flag("overrule-shutdown") && app.tasks.running("vzshutdown", &vmid.to_string()) {
         return Err(ApiError::internal(format!(
             "CT {vmid} is currently shutting down, use 'overrule-shutdown' to stop it\n"
@@ -90,18 +113,8 @@ pub fn stop(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 pub fn shutdown(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
-    app.check_node(&ctx.node())?;
-    let vmid = ctx.vmid()?;
-    let loaded = load(app, vmid)?;
-    pve_testhost_runtime::store::check_lock(&loaded.conf).map_err(store_error)?;
-    if !app.executor.state(vmid).is_running() {
-        return Err(not_running(vmid));
-    }
-    let timeout = Duration::from_secs(
-        ctx.text("timeout")
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(60),
-    );
+    let vmid = running_ct(app, ctx, Skiplock::Refused)?;
+    let timeout = shutdown_timeout(ctx);
     let force = ctx.flag("forceStop");
     let app2 = app.clone();
     let upid = app.spawn_task(ctx, "vzshutdown", &vmid.to_string(), move |log| match app2
@@ -119,18 +132,8 @@ pub fn shutdown(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 pub fn reboot(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
-    app.check_node(&ctx.node())?;
-    let vmid = ctx.vmid()?;
-    let loaded = load(app, vmid)?;
-    pve_testhost_runtime::store::check_lock(&loaded.conf).map_err(store_error)?;
-    if !app.executor.state(vmid).is_running() {
-        return Err(not_running(vmid));
-    }
-    let timeout = Duration::from_secs(
-        ctx.text("timeout")
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(60),
-    );
+    let vmid = running_ct(app, ctx, Skiplock::Refused)?;
+    let timeout = shutdown_timeout(ctx);
     let app2 = app.clone();
     let upid = app.spawn_task(ctx, "vzreboot", &vmid.to_string(), move |log| {
         app2.executor.shutdown(vmid, timeout, log)?;
@@ -141,11 +144,7 @@ pub fn reboot(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
 
 /// `destroy_vm`: refuses locked or protected CTs, and running ones without `force`.
 pub fn destroy(app: &Arc<App>, ctx: &Ctx) -> Result<Reply, ApiError> {
-    app.check_node(&ctx.node())?;
-    let vmid = ctx.vmid()?;
-    let loaded = load(app, vmid)?;
-    let conf = loaded.conf;
-    pve_testhost_runtime::store::check_lock(&conf).map_err(store_error)?;
+    let (vmid, conf) = unlocked_ct(app, ctx, Skiplock::Refused)?;
     if conf.main.get("protection") == Some("1") {
         return Err(ApiError::internal(format!(
             "can't remove CT {vmid} - protection mode enabled\n"
