@@ -24,13 +24,22 @@ command -v zstd >/dev/null || die "zstd is missing (apt-get install zstd)"
 mkdir -p "$out_dir"
 
 # debootstrap into $work/rootfs with the given arguments, or show its log and fail.
+# A mirror hiccup mid-download is common enough on a long fetch that a fresh attempt
+# (debootstrap cannot resume) is tried twice more before giving up.
 bootstrap() {
-  local work=$1
+  local work=$1 attempt
   shift
-  debootstrap --variant=minbase "$@" >"$work/debootstrap.log" 2>&1 || {
+  for attempt in 1 2 3; do
+    if debootstrap --variant=minbase "$@" >"$work/debootstrap.log" 2>&1; then
+      return 0
+    fi
     tail -n 30 "$work/debootstrap.log" >&2
-    die "debootstrap failed; full log above"
-  }
+    ((attempt < 3)) || break
+    echo "build-template: debootstrap attempt $attempt failed; retrying in $((attempt * 10)) s" >&2
+    rm -rf "$work/rootfs"
+    sleep $((attempt * 10))
+  done
+  die "debootstrap failed three times; last log above"
 }
 
 # What a standard template leaves for PVE's setup code to fill in at first start, then
@@ -58,7 +67,7 @@ build_debian() {
 
 build_ubuntu() {
   local work=$1 rootfs=$1/rootfs
-  curl -fsSL -o "$work/$ubuntu_keyring_deb" \
+  curl -fsSL --retry 5 --retry-connrefused -o "$work/$ubuntu_keyring_deb" \
     "$ubuntu_mirror/pool/main/u/ubuntu-keyring/$ubuntu_keyring_deb" ||
     die "cannot download $ubuntu_keyring_deb from $ubuntu_mirror"
   echo "$ubuntu_keyring_sha256  $work/$ubuntu_keyring_deb" | sha256sum -c --quiet - ||

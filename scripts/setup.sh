@@ -19,8 +19,10 @@ for p in "${pkgs[@]}"; do
 done
 if ((${#missing[@]})); then
   info "installing: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # apt retries failed downloads itself; --error-on=any makes a partial update an error.
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq -o Acquire::Retries=5 --error-on=any
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Acquire::Retries=5 \
+    --no-install-recommends "${missing[@]}" >/dev/null
 else
   info "all ${#pkgs[@]} present"
 fi
