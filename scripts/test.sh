@@ -26,6 +26,12 @@ target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 testhost=$target_dir/debug/pve-testhost
 testhost_up=0
 cleanup() {
+  # Acceptance tests re-insert the drive's disc if something detached its loop device;
+  # they pass then, so say it here, before `down` removes the node's state.
+  if [[ -s /run/pve-testhost/disc-repairs.log ]]; then
+    warn "the test host's optical drive lost its disc during the run and was re-inserted:"
+    cat /run/pve-testhost/disc-repairs.log >&2
+  fi
   if ((testhost_up)); then
     step "pve-testhost down"
     "$testhost" down || warn "pve-testhost down failed"

@@ -225,7 +225,18 @@ impl TestHost {
     pub fn ensure_disc(&self) {
         match crate::disc::ensure_inserted(&self.hardware.loop_device, &self.hardware.disc_image) {
             Ok(None) => {}
-            Ok(Some(repaired)) => eprintln!("pve-testhost: {repaired}"),
+            Ok(Some(repaired)) => {
+                eprintln!("pve-testhost: {repaired}");
+                // Kept beside the node's state so `scripts/test.sh` can report it even
+                // when the test that repaired the drive passed (its stderr is not shown).
+                let log = self.state_dir.join("disc-repairs.log");
+                let line = format!("{repaired}\n");
+                let _ = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
+            }
             Err(e) => panic!("{e}"),
         }
     }
