@@ -20,7 +20,7 @@ use super::model::{spec_from, Spec};
 use super::presets::{check_user_devices, expand, expand_idmap, probe_paths, Expansion};
 use super::private::Private;
 use super::read::{identity, observe, to_state, Observed};
-use super::values::{blocks, set_attr, string};
+use super::values::{attr, blocks, set_attr, string};
 use crate::framework::{Ctx, ResourceError, ResourceResult, StateWithPrivate};
 use crate::node::ssh_diagnostic;
 use crate::provider::PvelxcClient;
@@ -76,7 +76,9 @@ impl Target<'_> {
                 Path::root().attr("started"),
                 "Container did not stay running",
                 format!(
-                    "The start task of CT {vmid} on node {node} succeeded, but the container is                      not running 10 s later: its init stopped right after starting. Look at                      `pct start {vmid} --debug` on the node; the next apply starts it again.",
+                    "The start task of CT {vmid} on node {node} succeeded, but the container is \
+                     not running 10 s later: its init stopped right after starting. Look at \
+                     `pct start {vmid} --debug` on the node; the next apply starts it again.",
                     vmid = self.vmid,
                     node = self.node
                 ),
@@ -507,10 +509,26 @@ pub async fn update(
         .observe_settled(planned, spec.started)
         .await
         .map_err(errs)?;
+    let mut state = to_state(&node, vmid, &seen, planned, &private);
+    keep_planned_addresses(&mut state, planned);
     Ok(StateWithPrivate {
-        state: to_state(&node, vmid, &seen, planned, &private),
+        state,
         private: private.encode(),
     })
+}
+
+/// The plan keeps `ipv4`/`ipv6` known when nothing it can see touches the network (see
+/// `plan::addresses_may_change`), and Terraform refuses a result that differs from a
+/// known planned value. A restart the plan could not foresee (PVE left a change pending)
+/// may still renew a lease: the planned addresses are recorded then, and the next refresh
+/// reads the new ones.
+fn keep_planned_addresses(state: &mut Value, planned: &Value) {
+    for name in ["ipv4", "ipv6"] {
+        let want = attr(planned, name);
+        if want.is_known() && !want.is_null() {
+            set_attr(state, name, want.clone());
+        }
+    }
 }
 
 /// PVE's "unable to hotplug ..." answers: the values were stored as pending.

@@ -157,14 +157,24 @@ pub fn modify_plan(change: PlanChange<'_>) -> Vec<Diagnostic> {
                 detail,
             ));
         }
-        // A restart (or any update) may change the addresses.
-        if prior != &*planned {
-            for name in ["ipv4", "ipv6"] {
-                set_attr(planned, name, Value::unknown());
-            }
+    }
+    if !creating && addresses_may_change(prior, planned) {
+        for name in ["ipv4", "ipv6"] {
+            set_attr(planned, name, Value::unknown());
         }
     }
     diags
+}
+
+/// Whether the apply can change the container's addresses: its network changes, it starts
+/// or stops, or it restarts for a change that needs it. Anything else (memory, tags, a
+/// description, a mount point) keeps the known addresses in the plan instead of showing
+/// them as "known after apply" on every update.
+fn addresses_may_change(prior: &Value, planned: &Value) -> bool {
+    let differs = |name: &str| attr(prior, name) != attr(planned, name);
+    let restarts = attr(planned, "reboot_policy").as_str() != Some("never")
+        && RESTART_ATTRS.iter().any(|a| differs(a));
+    differs("network") || differs("status") || restarts
 }
 
 /// PVE cannot shrink volumes: refuse at plan time, on the attribute.
@@ -178,7 +188,8 @@ fn check_shrink(prior: &Value, planned: &Value) -> Vec<Diagnostic> {
                     path,
                     "Volumes cannot shrink",
                     format!(
-                        "The volume is {b} and the configuration asks for {a}; PVE can only grow                          volumes. Keep the size, or replace the container."
+                        "The volume is {b} and the configuration asks for {a}; PVE can only grow \
+                         volumes. Keep the size, or replace the container."
                     ),
                 ));
             }
@@ -355,6 +366,11 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].path, Path::root().attr("rootfs").attr("size"));
         assert_eq!(
+            d[0].detail,
+            "The volume is 20G and the configuration asks for 10G; PVE can only grow volumes. \
+             Keep the size, or replace the container."
+        );
+        assert_eq!(
             d[1].path,
             Path::root().attr("mount_point").index(0).attr("size")
         );
@@ -368,5 +384,35 @@ mod tests {
             ("raw_lxc", Value::list([raw("lxc.mount.entry", "x")])),
         ]);
         assert!(validate(&cfg).is_empty());
+    }
+
+    #[test]
+    fn addresses_stay_known_unless_the_network_or_the_run_state_changes() {
+        let ct = |tags: &str, bridge: &str, status: &str, features: &str, policy: &str| {
+            object(vec![
+                ("tags", Value::list([Value::string(tags)])),
+                (
+                    "network",
+                    Value::list([object(vec![("bridge", Value::string(bridge))])]),
+                ),
+                ("status", Value::string(status)),
+                (
+                    "features",
+                    object(vec![("nesting", Value::bool(features == "nesting"))]),
+                ),
+                ("reboot_policy", Value::string(policy)),
+            ])
+        };
+        let prior = ct("media", "vmbr0", "running", "", "reboot");
+        let cases = [
+            (ct("transcode", "vmbr0", "running", "", "reboot"), false),
+            (ct("media", "vmbr1", "running", "", "reboot"), true),
+            (ct("media", "vmbr0", "stopped", "", "reboot"), true),
+            (ct("media", "vmbr0", "running", "nesting", "reboot"), true),
+            (ct("media", "vmbr0", "running", "nesting", "never"), false),
+        ];
+        for (i, (planned, want)) in cases.iter().enumerate() {
+            assert_eq!(addresses_may_change(&prior, planned), *want, "case {i}");
+        }
     }
 }

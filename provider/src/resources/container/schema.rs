@@ -205,9 +205,11 @@ fn computed_attrs() -> Vec<Attribute> {
             .description("`running` or `stopped`."),
         Attribute::map("ipv4", Type::String)
             .computed()
+            .use_state_for_unknown()
             .description("IPv4 address per interface (running containers)."),
         Attribute::map("ipv6", Type::String)
             .computed()
+            .use_state_for_unknown()
             .description("IPv6 address per interface (running containers)."),
         Attribute::list("generated_lxc", Type::String)
             .computed()
