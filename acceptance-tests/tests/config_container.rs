@@ -136,6 +136,24 @@ fn converge_drift_repair(cli: &TerraformCli) {
         plan.all()
     );
 
+    // Another program where the agent should be (a stale or damaged copy): the refresh
+    // notices it is not the expected build, puts the right one back, and the plan stays
+    // empty.
+    ct.sh("cp /bin/true /usr/local/sbin/pvelxc-agent");
+    let plan = ws.plan_exit_code();
+    assert_eq!(
+        plan.code,
+        0,
+        "{label}: plan after a stale agent\n{}",
+        plan.all()
+    );
+    assert_eq!(
+        ct.sh("sha256sum /usr/local/sbin/pvelxc-agent | cut -d' ' -f1")
+            .trim(),
+        agent_sha.as_str().unwrap(),
+        "{label}: the agent was not reinstalled"
+    );
+
     // Drift made by hand inside the container.
     ct.sh("gpasswd -d alice video >/dev/null && gpasswd -d media render >/dev/null && systemctl disable pvelxc-test.service 2>/dev/null");
     let json = ws.plan_json();

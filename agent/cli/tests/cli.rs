@@ -147,3 +147,37 @@ fn diff_shows_content_changes() {
     assert_eq!(code, 2);
     assert!(out.contains("+auto eth0"), "{out}");
 }
+
+#[test]
+fn expect_sha256_runs_only_the_named_build() {
+    let dir = root();
+    let spec = r#"{"version":1,"items":[{"directory":{"path":"/mnt/storage","mode":"2775"}}]}"#;
+    let out = Command::new("sha256sum").arg(AGENT).output().unwrap();
+    let own = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let other = "0".repeat(64);
+
+    // Another build: exit 4, says which, runs nothing.
+    let before = contents(dir.path());
+    let (code, out, err) = agent(&["apply", "--expect-sha256", &other], spec, dir.path());
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(
+        err.contains(&format!("this binary is {own}, the caller expects {other}")),
+        "{err}"
+    );
+    assert_eq!(contents(dir.path()), before, "a stale agent changed files");
+
+    // This build (upper-case hex accepted): runs as usual.
+    let upper = own.to_ascii_uppercase();
+    let (code, out, err) = agent(&["apply", "--expect-sha256", &upper], spec, dir.path());
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(dir.path().join("mnt/storage").is_dir());
+
+    // Not a hash: an invalid command line.
+    let (code, _, err) = agent(&["apply", "--expect-sha256", "abc"], spec, dir.path());
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("is not a SHA-256 in hex"), "{err}");
+}

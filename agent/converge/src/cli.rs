@@ -2,17 +2,18 @@
 //! except `jobs`.
 //!
 //! ```text
-//! pvelxc-agent apply [--check] [--diff] [--json] [--root DIR] SPEC
+//! pvelxc-agent apply [--check] [--diff] [--json] [--root DIR] [--expect-sha256 HEX] SPEC
 //! pvelxc-agent validate SPEC
 //! pvelxc-agent version
 //! ```
 //! `SPEC` is a `.json` or `.toml` file, or `-` for JSON on stdin. Exit codes:
 //! 0 nothing changed, 2 something changed (or would, with `--check`), 1 an item
 //! failed or the run could not start, 3 the spec or command line is invalid
-//! (nothing was changed). See `pvelxc_spec::report`.
+//! (nothing was changed), 4 this binary is not the one `--expect-sha256` names (nothing
+//! was run). See `pvelxc_spec::report`.
 
 use crate::engine::{run as converge, Options};
-use pvelxc_spec::report::{EXIT_FAILED, EXIT_INVALID, EXIT_UNCHANGED};
+use pvelxc_spec::report::{EXIT_FAILED, EXIT_INVALID, EXIT_STALE, EXIT_UNCHANGED};
 use pvelxc_spec::{load_file, parse_json, Spec, SpecError};
 use std::ffi::OsString;
 use std::io::{IsTerminal as _, Read as _, Write as _};
@@ -20,13 +21,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
-  pvelxc-agent apply [--check] [--diff] [--json] [--root DIR] SPEC
+  pvelxc-agent apply [--check] [--diff] [--json] [--root DIR] [--expect-sha256 HEX] SPEC
   pvelxc-agent validate SPEC
   pvelxc-agent version
 
 SPEC is a .json or .toml file, or - for JSON on stdin.
 exit codes: 0 no change, 2 changed (or would change with --check),
-            1 failed, 3 invalid spec or arguments (nothing changed)";
+            1 failed, 3 invalid spec or arguments (nothing changed),
+            4 this binary's SHA-256 is not --expect-sha256 (nothing run)";
 
 #[derive(Debug, Default)]
 struct Args {
@@ -35,6 +37,7 @@ struct Args {
     diff: bool,
     json: bool,
     root: Option<PathBuf>,
+    expect_sha256: Option<String>,
     spec: Option<OsString>,
 }
 
@@ -54,6 +57,14 @@ fn parse_args(args: Vec<OsString>) -> Result<Args, String> {
             Some("--json") => a.json = true,
             Some("--root") => {
                 a.root = Some(PathBuf::from(it.next().ok_or("--root needs a directory")?))
+            }
+            Some("--expect-sha256") => {
+                let hex = it.next().ok_or("--expect-sha256 needs a SHA-256 in hex")?;
+                let hex = hex.to_string_lossy().to_ascii_lowercase();
+                if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(format!("--expect-sha256 {hex:?} is not a SHA-256 in hex"));
+                }
+                a.expect_sha256 = Some(hex);
             }
             Some(s) if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ if a.spec.is_none() => a.spec = Some(arg),
@@ -137,6 +148,19 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 println!("spec is valid: {} items", spec.items.len());
                 return ExitCode::from(EXIT_UNCHANGED);
             }
+            if let Some(want) = &args.expect_sha256 {
+                match own_sha256() {
+                    Ok(have) if &have == want => {}
+                    Ok(have) => {
+                        eprintln!("pvelxc-agent: this binary is {have}, the caller expects {want}");
+                        return ExitCode::from(EXIT_STALE);
+                    }
+                    Err(e) => {
+                        eprintln!("pvelxc-agent: cannot hash its own executable: {e}");
+                        return ExitCode::from(EXIT_STALE);
+                    }
+                }
+            }
             apply(&spec, &args)
         }
         "" => {
@@ -148,6 +172,21 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             ExitCode::from(EXIT_INVALID)
         }
     }
+}
+
+/// SHA-256 of the running executable. The provider asks for it with `--expect-sha256` so
+/// that checking the installed version and running it take one trip into the container
+/// instead of two.
+fn own_sha256() -> std::io::Result<String> {
+    use sha2::{Digest as _, Sha256};
+    let mut file = std::fs::File::open("/proc/self/exe")?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 fn apply(spec: &Spec, args: &Args) -> ExitCode {

@@ -1,7 +1,8 @@
 //! The run report: what the agent prints with `--json` and the provider parses.
 //!
 //! Versioned like the spec. Exit codes of `pvelxc-agent apply` carry the same
-//! summary: [`EXIT_UNCHANGED`], [`EXIT_CHANGED`], [`EXIT_FAILED`], [`EXIT_INVALID`].
+//! summary: [`EXIT_UNCHANGED`], [`EXIT_CHANGED`], [`EXIT_FAILED`], [`EXIT_INVALID`];
+//! [`EXIT_STALE`] says the agent is not the build the caller asked for.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,9 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_CHANGED: u8 = 2;
 /// The spec or the command line is invalid; nothing was changed.
 pub const EXIT_INVALID: u8 = 3;
+/// `apply --expect-sha256` found that this agent is not the build the caller expects;
+/// nothing was run. The caller installs its build and runs again.
+pub const EXIT_STALE: u8 = 4;
 
 /// Whether the run changed the system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

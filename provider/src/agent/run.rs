@@ -78,6 +78,50 @@ fn interpret(target: &Target, out: &CommandOutput) -> Result<Report, AgentError>
     }
 }
 
+/// Runs the agent at `agent_path` in `target` only if it is the build whose SHA-256 is
+/// `sha256` (`apply --expect-sha256`): checking the version and running it then take one
+/// trip into the container instead of two. `None` when it did not run as that build — not
+/// installed, another version (exit 4), an agent too old to know the option, or any answer
+/// without a report; the caller then installs and runs the usual way, which also reports
+/// real failures with their full message.
+pub async fn run_if_current(
+    ssh: &NodeSsh,
+    target: &Target,
+    agent_path: &str,
+    sha256: &str,
+    spec: &Spec,
+    mode: RunMode,
+    root: Option<&str>,
+) -> Result<Option<AgentRun>, AgentError> {
+    let started = Instant::now();
+    let json = serde_json::to_vec(spec).map_err(|e| AgentError::Encode(e.to_string()))?;
+    let mut argv = agent_argv(agent_path, mode, root);
+    argv.splice(
+        argv.len() - 1..,
+        ["--expect-sha256".into(), sha256.into(), "-".into()],
+    );
+    let out = match target {
+        Target::Container { vmid, .. } => ssh.pct_exec(*vmid, &argv, Some(&json)).await,
+        Target::Node { .. } => ssh.run(&argv, Some(&json)).await,
+    };
+    let Ok(out) = out else {
+        return Ok(None);
+    };
+    Ok(current_report(&out).map(|report| AgentRun {
+        report,
+        elapsed: started.elapsed(),
+    }))
+}
+
+/// The report of a run that really happened as the expected build.
+fn current_report(out: &CommandOutput) -> Option<Report> {
+    let code = u8::try_from(out.status).ok()?;
+    if ![EXIT_UNCHANGED, EXIT_CHANGED, EXIT_FAILED].contains(&code) {
+        return None;
+    }
+    serde_json::from_slice::<Report>(&out.stdout).ok()
+}
+
 /// Runs the installed agent at `agent_path` in `target`.
 pub async fn run_agent(
     ssh: &NodeSsh,
@@ -129,6 +173,24 @@ mod tests {
             agent_argv("/a", RunMode::Apply, Some("/srv/root")),
             ["/a", "apply", "--json", "--root", "/srv/root", "-"]
         );
+    }
+
+    #[test]
+    fn only_a_report_counts_as_a_run_of_the_expected_build() {
+        let report = Report::new(pvelxc_spec::report::RunMode::Check, Vec::new());
+        let with = |status: u32, stdout: Vec<u8>| CommandOutput {
+            status,
+            stdout,
+            stderr: Vec::new(),
+        };
+        let json = serde_json::to_vec(&report).unwrap();
+        assert_eq!(current_report(&with(0, json.clone())), Some(report.clone()));
+        assert_eq!(current_report(&with(2, json.clone())), Some(report));
+        // Stale build, an old agent refusing the option, not installed, no report.
+        assert_eq!(current_report(&with(4, Vec::new())), None);
+        assert_eq!(current_report(&with(3, json)), None);
+        assert_eq!(current_report(&with(127, Vec::new())), None);
+        assert_eq!(current_report(&with(1, b"lock".to_vec())), None);
     }
 
     #[test]

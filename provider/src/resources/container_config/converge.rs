@@ -224,6 +224,17 @@ pub async fn install_and_run(
     mode: RunMode,
     root: Option<&str>,
 ) -> Result<(Report, String), Diagnostic> {
+    let in_place = match target {
+        Target::Container { .. } => agent::CONTAINER_AGENT_PATH.to_string(),
+        Target::Node { .. } => agent::node_agent_path(binary),
+    };
+    let current = agent::run_if_current(ssh, target, &in_place, &binary.sha256, spec, mode, root)
+        .await
+        .map_err(|e| agent_diagnostic(target, e))?;
+    if let Some(run) = current {
+        tracing::info!(%target, ?mode, ms = run.elapsed.as_millis() as u64, summary = ?run.report.summary, "agent in place; ran in one trip");
+        return Ok((run.report, binary.sha256.clone()));
+    }
     let installed = agent::install(ssh, target, binary)
         .await
         .map_err(|e| agent_diagnostic(target, e))?;
