@@ -115,7 +115,14 @@ node_ssh "pct exec $transcoder -- id media" | sed 's/^/      /'
 step "job runner: a sample video through the transcoder"
 # The runner watches staging and names the library entry from the file name.
 sample="$storage/staging/Demo Reel (2026).mkv"
-if [[ ! -s $sample ]]; then
+# The runner never overwrites a library entry, so a second demo run would stop at publish:
+# the demo removes the entry its previous run filed (and only that one), and writes a fresh
+# sample each run (a new file is a new job; the same file is the same, finished, job).
+if [[ -e "$storage/media/Movies/Demo Reel (2026)" ]]; then
+  info "removing the previous demo run's library entry (the runner never overwrites one)"
+  rm -rf "$storage/media/Movies/Demo Reel (2026)"
+fi
+{
   tmp=$(mktemp -d)
   for lang in eng bul ger; do
     printf '1\n00:00:00,500 --> 00:00:03,000\n%s subtitle\n' "$lang" >"$tmp/sub-$lang.srt"
@@ -128,9 +135,11 @@ if [[ ! -s $sample ]]; then
     -metadata:s:a:0 language=eng -metadata:s:a:1 language=bul -metadata:s:a:2 language=fre \
     -metadata:s:s:0 language=eng -metadata:s:s:1 language=bul -metadata:s:s:2 language=ger \
     "$tmp/sample.mkv"
-  install -o 1000 -g 1000 -m 0664 "$tmp/sample.mkv" "$sample"
+  # Renamed into place whole, so the staging watcher never sees a partial file.
+  install -o 1000 -g 1000 -m 0664 "$tmp/sample.mkv" "$storage/staging/.demo-sample.tmp"
+  mv -f "$storage/staging/.demo-sample.tmp" "$sample"
   rm -rf "$tmp"
-fi
+}
 jobs() { node_ssh "pct exec $transcoder -- /usr/local/sbin/pvelxc-agent jobs --config /etc/pvelxc/jobs.json $*"; }
 job=$(jobs add "$(printf '%q' "$sample")" --title "$(printf '%q' 'Demo Reel')" --year 2026 | jq -r .id)
 info "job $job queued in CT $transcoder; transcoding with libx265 preset slow, CRF 18 (the runbook's command)"
