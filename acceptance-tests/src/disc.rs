@@ -2,41 +2,30 @@
 //! on the node carries that loop device's numbers. Should anything on this machine
 //! detach the loop device, sr0 turns into an empty disk whose reads fail with EINVAL —
 //! as if the disc had been pulled mid-test. Tests that read the drive re-insert the
-//! same image into the same loop device first, so sr0's numbers stay valid, and say so
-//! on stderr with what `losetup` showed.
+//! same image into the same loop device first (with the node's own
+//! [`hardware::reattach_loop`], which `pve-testhost up` uses too), so sr0's numbers stay
+//! valid, and say so with what `losetup` showed.
 
 use std::path::Path;
 use std::process::Command;
 
+use pve_testhost_runtime::node::hardware;
+
 /// Makes sure `loop_device` holds `image`. Returns a description of what was repaired,
 /// `None` when the disc was in place.
 pub fn ensure_inserted(loop_device: &str, image: &Path) -> Result<Option<String>, String> {
-    let name = loop_device.trim_start_matches("/dev/");
-    let backing = std::fs::read_to_string(format!("/sys/block/{name}/loop/backing_file"));
-    match backing {
-        Ok(file) if Path::new(file.trim()) == image => return Ok(None),
-        Ok(file) => {
-            return Err(format!(
-                "{loop_device} (the test host's /dev/sr0) now holds {}, not {}: something on \
-                 this machine reused it; `pve-testhost down && pve-testhost up` rebuilds the drive",
-                file.trim(),
-                image.display()
-            ))
-        }
-        Err(_) => {}
+    if hardware::loop_holds(loop_device, image) {
+        return Ok(None);
     }
     let before = losetup_list();
-    let out = Command::new("losetup")
-        .args(["--read-only", loop_device])
-        .arg(image)
-        .output()
-        .map_err(|e| format!("cannot run losetup: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{loop_device} (the test host's /dev/sr0) was detached and cannot be re-attached: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
+    hardware::reattach_loop(loop_device, image).map_err(|e| {
+        format!(
+            "{loop_device} (the test host's /dev/sr0) now holds something other than {} and \
+             cannot be re-attached ({e}); `pve-testhost down && pve-testhost up` rebuilds the \
+             drive. losetup -a: {before}",
+            image.display()
+        )
+    })?;
     Ok(Some(format!(
         "{loop_device} (the test host's /dev/sr0) had been detached; re-attached {}. \
          losetup -a before: {before}",

@@ -241,13 +241,18 @@ impl TestHost {
         }
     }
 
-    /// The Debian 12 template the runbooks use.
-    pub fn template(&self) -> &str {
+    /// The node's template whose volume id contains `fragment` (e.g. `ubuntu-24.04`).
+    pub fn template_matching(&self, fragment: &str) -> Option<&str> {
         self.templates
             .iter()
-            .find(|t| t.contains("debian-12"))
-            .or_else(|| self.templates.first())
+            .find(|t| t.contains(fragment))
             .map(String::as_str)
+    }
+
+    /// The Debian 12 template the runbooks use.
+    pub fn template(&self) -> &str {
+        self.template_matching("debian-12")
+            .or_else(|| self.templates.first().map(String::as_str))
             .unwrap_or("local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst")
     }
 

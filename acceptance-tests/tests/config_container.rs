@@ -265,10 +265,8 @@ fn ubuntu_container(cli: &TerraformCli) {
     let ws = ContainerWorkspace::new(cli, 618..=619);
     let template = ws
         .host
-        .templates
-        .iter()
-        .find(|t| t.contains("ubuntu-24.04"))
-        .cloned()
+        .template_matching("ubuntu-24.04")
+        .map(str::to_string)
         .unwrap_or_else(|| {
             panic!(
                 "pve-testhost offers no Ubuntu 24.04 template ({:?}): build it with \

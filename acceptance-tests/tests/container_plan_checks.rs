@@ -33,6 +33,18 @@ resource "pvelxc_container" "checked" {{
     )
 }
 
+/// Plans `hcl` and requires the plan to fail (exit 1) with every one of `needles` in its
+/// output.
+fn plan_fails_naming(ws: &ContainerWorkspace, hcl: &str, needles: &[&str], why: &str) {
+    ws.write(hcl);
+    let plan = ws.plan_exit_code();
+    let text = plan.all();
+    assert_eq!(plan.code, 1, "{why}\n{text}");
+    for needle in needles {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+}
+
 #[test]
 #[ignore = "needs pve-testhost; run scripts/test.sh"]
 fn missing_devices_fail_the_plan_not_the_apply() {
@@ -41,29 +53,23 @@ fn missing_devices_fail_the_plan_not_the_apply() {
     let template = ws.host.template().to_string();
     let render = ws.host.hardware.gpu_render.clone();
 
-    ws.write(&config(&template, "/dev/pvelxc-missing0", None));
+    let missing = config(&template, "/dev/pvelxc-missing0", None);
+    ws.write(&missing);
     ws.init();
-    let plan = ws.plan_exit_code();
-    assert_eq!(plan.code, 1, "the plan must fail\n{}", plan.all());
-    let text = plan.all();
-    assert!(text.contains("Device not found on the node"), "{text}");
-    assert!(
-        text.contains("/dev/pvelxc-missing0 does not exist on the node"),
-        "{text}"
+    plan_fails_naming(
+        &ws,
+        &missing,
+        &[
+            "Device not found on the node",
+            "/dev/pvelxc-missing0 does not exist on the node",
+        ],
+        "the plan must fail",
     );
-
-    ws.write(&config(&template, &render, Some("/dev/pvelxc-missing-sr9")));
-    let plan = ws.plan_exit_code();
-    assert_eq!(
-        plan.code,
-        1,
-        "a missing drive fails the plan\n{}",
-        plan.all()
-    );
-    assert!(
-        plan.all().contains("/dev/pvelxc-missing-sr9"),
-        "{}",
-        plan.all()
+    plan_fails_naming(
+        &ws,
+        &config(&template, &render, Some("/dev/pvelxc-missing-sr9")),
+        &["/dev/pvelxc-missing-sr9"],
+        "a missing drive fails the plan",
     );
 
     let exists = ws.host.run(&["pct", "config", &VMID.to_string()]);
@@ -75,17 +81,10 @@ fn missing_devices_fail_the_plan_not_the_apply() {
     ws.apply();
     assert_eq!(ws.plan_exit_code().code, 0, "no changes after apply");
 
-    ws.write(&config(&template, "/dev/pvelxc-missing1", None));
-    let plan = ws.plan_exit_code();
-    assert_eq!(
-        plan.code,
-        1,
-        "a changed device is checked again\n{}",
-        plan.all()
-    );
-    assert!(
-        plan.all().contains("/dev/pvelxc-missing1"),
-        "{}",
-        plan.all()
+    plan_fails_naming(
+        &ws,
+        &config(&template, "/dev/pvelxc-missing1", None),
+        &["/dev/pvelxc-missing1"],
+        "a changed device is checked again",
     );
 }

@@ -40,13 +40,7 @@ fn sigterm_during_transcode_exits_0_and_the_job_resumes_after_restart() {
     env.settings.concurrency.transcode = 1;
     env.save();
     let src = env.path().join("stop.mkv");
-    make_source(
-        &src,
-        INTERRUPTIBLE_SOURCE_SECONDS,
-        "320x240",
-        &["eng"],
-        &["eng"],
-    );
+    make_interruptible_source(&src, &["eng"]);
     let waiting_src = env.path().join("waiting.mkv");
     make_source(&waiting_src, 2, "320x240", &["eng"], &[]);
     let before = digest(&src);

@@ -12,13 +12,7 @@ fn kill_9_during_transcode_then_restart_publishes_exactly_once() {
     env.settings.profiles.insert("test".into(), slow_profile());
     env.save();
     let src = env.path().join("crash.mkv");
-    make_source(
-        &src,
-        INTERRUPTIBLE_SOURCE_SECONDS,
-        "320x240",
-        &["eng"],
-        &["eng"],
-    );
+    make_interruptible_source(&src, &["eng"]);
     let before = digest(&src);
     let mut daemon = env.daemon();
     let id = env.add(&src, &["--title", "Crash Film", "--year", "2001"]);
@@ -134,7 +128,7 @@ fn concurrent_cli_use_during_a_running_job_never_sees_a_lock_error() {
     env.settings.profiles.insert("test".into(), slow_profile());
     env.save();
     let src = env.path().join("busy.mkv");
-    make_source(&src, INTERRUPTIBLE_SOURCE_SECONDS, "320x240", &["eng"], &[]);
+    make_interruptible_source(&src, &[]);
     let daemon = env.daemon();
     let id = env.add(&src, &["--title", "Busy"]);
     let running = wait_for(Duration::from_secs(60), || {
@@ -191,7 +185,7 @@ fn cancel_kills_the_encoder_and_retry_finishes_the_job() {
     env.settings.profiles.insert("test".into(), slow_profile());
     env.save();
     let src = env.path().join("cancel.mkv");
-    make_source(&src, INTERRUPTIBLE_SOURCE_SECONDS, "320x240", &["eng"], &[]);
+    make_interruptible_source(&src, &[]);
     let _daemon = env.daemon();
     let id = env.add(&src, &["--title", "Cancelled"]);
     let running = wait_for(Duration::from_secs(60), || {

@@ -58,6 +58,14 @@ pub fn node_agent_path(binary: &AgentBinary) -> String {
     format!("{NODE_AGENT_DIR}/pvelxc-agent-{}", binary.sha256)
 }
 
+/// Where `binary` runs in `target` once installed.
+pub fn agent_path(target: &Target, binary: &AgentBinary) -> String {
+    match target {
+        Target::Container { .. } => CONTAINER_AGENT_PATH.into(),
+        Target::Node { .. } => node_agent_path(binary),
+    }
+}
+
 /// Parses `sha256sum` output: the hash, or `None` when the file is missing.
 fn parse_sha256sum(status: u32, stdout: &str) -> Option<String> {
     if status != 0 {

@@ -21,6 +21,7 @@ mod run;
 pub use binary::{sha256_hex, AgentBinary, AGENT_FILE_NAME};
 pub use error::AgentError;
 pub use install::{
-    install, node_agent_path, InstallOutcome, Target, CONTAINER_AGENT_PATH, NODE_AGENT_DIR,
+    agent_path, install, node_agent_path, InstallOutcome, Target, CONTAINER_AGENT_PATH,
+    NODE_AGENT_DIR,
 };
 pub use run::{run_agent, run_if_current, AgentRun, RunMode};

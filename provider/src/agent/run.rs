@@ -26,8 +26,14 @@ pub struct AgentRun {
     pub elapsed: Duration,
 }
 
-/// The argv of an agent run; `root` only for the node (a scratch root in tests).
-fn agent_argv(agent: &str, mode: RunMode, root: Option<&str>) -> Vec<String> {
+/// The argv of an agent run; `root` only for the node (a scratch root in tests);
+/// `expect_sha256` makes the agent refuse to run unless it is that build.
+fn agent_argv(
+    agent: &str,
+    mode: RunMode,
+    root: Option<&str>,
+    expect_sha256: Option<&str>,
+) -> Vec<String> {
     let mut argv = vec![agent.to_string(), "apply".into(), "--json".into()];
     if mode == RunMode::Check {
         argv.push("--check".into());
@@ -36,8 +42,26 @@ fn agent_argv(agent: &str, mode: RunMode, root: Option<&str>) -> Vec<String> {
         argv.push("--root".into());
         argv.push(root.into());
     }
+    if let Some(sha256) = expect_sha256 {
+        argv.push("--expect-sha256".into());
+        argv.push(sha256.into());
+    }
     argv.push("-".into());
     argv
+}
+
+/// Runs `argv` in `target` with `spec` as JSON on stdin.
+async fn exec(
+    ssh: &NodeSsh,
+    target: &Target,
+    argv: &[String],
+    spec: &Spec,
+) -> Result<CommandOutput, AgentError> {
+    let json = serde_json::to_vec(spec).map_err(|e| AgentError::Encode(e.to_string()))?;
+    Ok(match target {
+        Target::Container { vmid, .. } => ssh.pct_exec(*vmid, argv, Some(&json)).await?,
+        Target::Node { .. } => ssh.run(argv, Some(&json)).await?,
+    })
 }
 
 fn shorten(text: &str) -> String {
@@ -94,18 +118,11 @@ pub async fn run_if_current(
     root: Option<&str>,
 ) -> Result<Option<AgentRun>, AgentError> {
     let started = Instant::now();
-    let json = serde_json::to_vec(spec).map_err(|e| AgentError::Encode(e.to_string()))?;
-    let mut argv = agent_argv(agent_path, mode, root);
-    argv.splice(
-        argv.len() - 1..,
-        ["--expect-sha256".into(), sha256.into(), "-".into()],
-    );
-    let out = match target {
-        Target::Container { vmid, .. } => ssh.pct_exec(*vmid, &argv, Some(&json)).await,
-        Target::Node { .. } => ssh.run(&argv, Some(&json)).await,
-    };
-    let Ok(out) = out else {
-        return Ok(None);
+    let argv = agent_argv(agent_path, mode, root, Some(sha256));
+    let out = match exec(ssh, target, &argv, spec).await {
+        Ok(out) => out,
+        Err(AgentError::Encode(e)) => return Err(AgentError::Encode(e)),
+        Err(_) => return Ok(None),
     };
     Ok(current_report(&out).map(|report| AgentRun {
         report,
@@ -132,12 +149,8 @@ pub async fn run_agent(
     root: Option<&str>,
 ) -> Result<AgentRun, AgentError> {
     let started = Instant::now();
-    let json = serde_json::to_vec(spec).map_err(|e| AgentError::Encode(e.to_string()))?;
-    let argv = agent_argv(agent_path, mode, root);
-    let out = match target {
-        Target::Container { vmid, .. } => ssh.pct_exec(*vmid, &argv, Some(&json)).await?,
-        Target::Node { .. } => ssh.run(&argv, Some(&json)).await?,
-    };
+    let argv = agent_argv(agent_path, mode, root, None);
+    let out = exec(ssh, target, &argv, spec).await?;
     let report = interpret(target, &out)?;
     tracing::debug!(%target, ?mode, summary = ?report.summary, ms = started.elapsed().as_millis() as u64, "agent run");
     Ok(AgentRun {
@@ -160,7 +173,7 @@ mod tests {
     #[test]
     fn argv_has_no_shell_and_reads_stdin() {
         assert_eq!(
-            agent_argv("/usr/local/sbin/pvelxc-agent", RunMode::Check, None),
+            agent_argv("/usr/local/sbin/pvelxc-agent", RunMode::Check, None, None),
             [
                 "/usr/local/sbin/pvelxc-agent",
                 "apply",
@@ -170,8 +183,20 @@ mod tests {
             ]
         );
         assert_eq!(
-            agent_argv("/a", RunMode::Apply, Some("/srv/root")),
+            agent_argv("/a", RunMode::Apply, Some("/srv/root"), None),
             ["/a", "apply", "--json", "--root", "/srv/root", "-"]
+        );
+        assert_eq!(
+            agent_argv("/a", RunMode::Check, None, Some("ab12")),
+            [
+                "/a",
+                "apply",
+                "--json",
+                "--check",
+                "--expect-sha256",
+                "ab12",
+                "-"
+            ]
         );
     }
 

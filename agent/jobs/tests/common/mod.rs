@@ -347,6 +347,18 @@ pub fn digest(path: &Path) -> u64 {
 /// finished between two progress polls.
 pub const INTERRUPTIBLE_SOURCE_SECONDS: u32 = 40;
 
+/// A 320x240 source with English audio (and the given subtitles) long enough to be caught
+/// mid-transcode; see [`INTERRUPTIBLE_SOURCE_SECONDS`].
+pub fn make_interruptible_source(path: &Path, subtitles: &[&str]) {
+    make_source(
+        path,
+        INTERRUPTIBLE_SOURCE_SECONDS,
+        "320x240",
+        &["eng"],
+        subtitles,
+    );
+}
+
 pub fn slow_profile() -> TranscodeProfile {
     TranscodeProfile {
         video: VideoEncoder::Software {

@@ -224,10 +224,7 @@ pub async fn install_and_run(
     mode: RunMode,
     root: Option<&str>,
 ) -> Result<(Report, String), Diagnostic> {
-    let in_place = match target {
-        Target::Container { .. } => agent::CONTAINER_AGENT_PATH.to_string(),
-        Target::Node { .. } => agent::node_agent_path(binary),
-    };
+    let in_place = agent::agent_path(target, binary);
     let current = agent::run_if_current(ssh, target, &in_place, &binary.sha256, spec, mode, root)
         .await
         .map_err(|e| agent_diagnostic(target, e))?;
